@@ -1,0 +1,51 @@
+# Weather Warehouse: the two commands a newcomer needs are `make run` and `make test`.
+# Both create .venv and install the pinned dependencies on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8000
+DATA   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv tools run test lint format bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install everything (done by the other targets)
+
+run: $(STAMP) ## the main job: embedded PostgreSQL + data + API on 127.0.0.1:$(PORT) (DATA=folder for real files)
+	PORT=$(PORT) $(BIN)/weather-warehouse demo $(if $(DATA),--data $(DATA))
+
+tools: $(STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages need root)
+	$(BIN)/python scripts/install_tools.py
+
+test: $(STAMP) tools ## lint, type-check and run every test (what CI runs)
+	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: ## re-pin constraints.txt from a fresh environment
+	rm -rf .cache/lock && $(PYTHON) -m venv .cache/lock
+	.cache/lock/bin/python -m pip install --quiet -e '.[dev]'
+	.cache/lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean: ## remove the virtual environment, caches and the demo database
+	rm -rf $(VENV) .tools .cache .mypy_cache .ruff_cache .pytest_cache .data

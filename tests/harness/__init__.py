@@ -1,0 +1,1 @@
+"""Real services for the tests: a throwaway PostgreSQL server and a moto server."""

@@ -1,0 +1,61 @@
+"""A PostgreSQL server for the test session, and a fresh database per test.
+
+The schema is migrated once into a template database; each test gets a copy
+(``CREATE DATABASE ... TEMPLATE``), which takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from warehouse import migrate
+from warehouse.embedded_pg import EmbeddedPostgres
+
+TEMPLATE = "wh_template"
+_counter = itertools.count(1)
+
+
+@contextmanager
+def running_server(base: Path) -> Iterator[EmbeddedPostgres]:
+    """Start a server in ``base`` for the session; always stop it."""
+    base.chmod(0o755)  # the server may run as another user (tests under root)
+    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(mode="immediate")
+
+
+def admin(server: EmbeddedPostgres) -> psycopg.Connection[tuple[object, ...]]:
+    """An autocommit superuser connection to the maintenance database."""
+    return psycopg.connect(server.url("postgres"), autocommit=True)
+
+
+def create_template(server: EmbeddedPostgres) -> None:
+    """Create the migrated template database that every test copies."""
+    with admin(server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    with psycopg.connect(server.url(TEMPLATE), autocommit=True) as conn:
+        migrate.migrate(conn)
+
+
+def new_database(server: EmbeddedPostgres, *, migrated: bool = True) -> str:
+    """Create a fresh database (migrated, or empty) and return its name."""
+    name = f"test_{next(_counter)}"
+    template = TEMPLATE if migrated else "template0"
+    with admin(server) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return name
+
+
+def drop_database(server: EmbeddedPostgres, name: str) -> None:
+    """Drop a test database, disconnecting whoever still uses it."""
+    with admin(server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -1,0 +1,89 @@
+"""Migrations: applied in order, once, safely under concurrency, rolled back on failure."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests import cli
+from warehouse import migrate
+from warehouse.errors import MigrationFailed
+
+EXPECTED_TABLES = {
+    "station", "observation", "crop_yield", "weather_stats",
+    "ingest_run", "ingest_file", "schema_migration",
+}  # fmt: skip
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _schema_fingerprint(url: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            """SELECT table_name, column_name, data_type, is_nullable
+               FROM information_schema.columns WHERE table_schema = 'public'
+               ORDER BY table_name, column_name"""
+        ).fetchall()
+
+
+def test_migrate_creates_every_table_on_an_empty_database(empty_database_url: str) -> None:
+    result = cli.run("migrate", env={"DATABASE_URL": empty_database_url})
+    assert result.returncode == 0, result.stderr
+    assert _tables(empty_database_url) == EXPECTED_TABLES
+
+
+def test_a_second_migrate_changes_nothing(empty_database_url: str) -> None:
+    assert cli.run("migrate", env={"DATABASE_URL": empty_database_url}).returncode == 0
+    before = _schema_fingerprint(empty_database_url)
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        assert migrate.migrate(conn) == []
+        versions = conn.execute("SELECT version FROM schema_migration ORDER BY 1").fetchall()
+    assert _schema_fingerprint(empty_database_url) == before
+    assert [v[0] for v in versions] == [m.version for m in migrate.available()]
+
+
+def test_two_concurrent_migrates_both_succeed_with_one_schema(empty_database_url: str) -> None:
+    env = {"DATABASE_URL": empty_database_url}
+    first, second = cli.start("migrate", env=env), cli.start("migrate", env=env)
+    outcomes = [p.communicate(timeout=60) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), outcomes
+    assert _tables(empty_database_url) == EXPECTED_TABLES
+    with psycopg.connect(empty_database_url) as conn:
+        count = conn.execute("SELECT count(*) FROM schema_migration").fetchone()
+    assert count == (len(migrate.available()),)
+
+
+def test_a_failing_migration_is_rolled_back_and_keeps_the_previous_version(
+    empty_database_url: str,
+) -> None:
+    broken = migrate.Migration(9999, "broken", "CREATE TABLE half_done (id int); SELECT 1/0;")
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        migrate.migrate(conn)
+        with pytest.raises(MigrationFailed, match=r"9999_broken\.sql failed .*division by zero"):
+            migrate._apply(conn, broken)
+        assert 9999 not in migrate.applied(conn)
+    assert "half_done" not in _tables(empty_database_url)
+
+
+def test_an_edited_applied_migration_is_refused(empty_database_url: str) -> None:
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        migrate.migrate(conn)
+        conn.execute("UPDATE schema_migration SET checksum = 'edited' WHERE version = 1")
+        with pytest.raises(MigrationFailed, match="was changed after it was applied"):
+            migrate.migrate(conn)
+
+
+def test_migrate_exits_5_when_a_migration_fails(empty_database_url: str) -> None:
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        migrate.migrate(conn)
+        conn.execute("UPDATE schema_migration SET checksum = 'edited' WHERE version = 1")
+    result = cli.run("migrate", env={"DATABASE_URL": empty_database_url})
+    assert result.returncode == 5
+    assert "was changed after it was applied" in result.stderr
+    assert "Traceback" not in result.stderr

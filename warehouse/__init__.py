@@ -1,0 +1,1 @@
+"""What the ingest job and the API share: settings, database access, schema, errors, logs."""

@@ -1,0 +1,75 @@
+"""The ``weather-warehouse`` command: ``migrate``, ``ingest``, ``serve``, ``demo``.
+
+Every subcommand lives in the package that does the work and offers two
+functions: ``add_arguments(parser)`` and ``run(args, settings) -> int``. This
+module parses, loads the settings once, sets up logging, and turns every
+:class:`WarehouseError` into one line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from warehouse import logs
+from warehouse.errors import ExitCode, WarehouseError
+from warehouse.settings import Settings, load_settings
+
+log = logging.getLogger("warehouse")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _commands() -> dict[str, tuple[ModuleType, str]]:
+    # Imported here so that `weather-warehouse migrate` does not load the web
+    # stack, and each command module stays light at import time.
+    from ingest_job import cli as ingest_cli
+    from service import cli as serve_cli
+    from warehouse import demo, migrate_cli
+
+    return {
+        "migrate": (migrate_cli, "apply database migrations (safe to run concurrently)"),
+        "ingest": (ingest_cli, "load station, yield and GHCN-Daily files into the database"),
+        "serve": (serve_cli, "run the HTTP API"),
+        "demo": (demo, "embedded PostgreSQL + sample data + the API, on this machine"),
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="weather-warehouse",
+        description="Weather Warehouse: ingest job and HTTP API over PostgreSQL.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in _commands().items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        settings = load_settings()
+        logs.configure(settings.log_format, settings.log_level)
+        return int(handler(args, settings))
+    except WarehouseError as exc:
+        print(
+            f"weather-warehouse {args.command}: error: {logs.redact(exc.message)}", file=sys.stderr
+        )
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+__all__ = ["ExitCode", "build_parser", "main"]

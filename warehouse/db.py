@@ -1,0 +1,123 @@
+"""Database access shared by the job and the API: connection strings, connections, pools.
+
+Connection failures become :class:`DatabaseUnavailable` with a message that
+names host, port, database and user, never the password.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+from psycopg_pool import AsyncConnectionPool
+
+from warehouse.errors import ConfigError, DatabaseUnavailable
+from warehouse.settings import Settings
+
+
+def conninfo(
+    settings: Settings,
+    *,
+    read: bool = False,
+    application_name: str = "weather-warehouse",
+    statement_timeout_ms: int | None = None,
+) -> str:
+    """Build a libpq connection string from the settings.
+
+    ``read=True`` prefers ``DATABASE_READ_URL`` (a read replica) when set.
+    Unset parts fall through to libpq's own ``PG*`` environment variables.
+    """
+    url = settings.database_read_url if read and settings.database_read_url else None
+    url = url or settings.database_url
+    base = url.get_secret_value() if url is not None else ""
+    extra: dict[str, str | int] = {
+        "connect_timeout": settings.database_connect_timeout_s,
+        "application_name": application_name,
+    }
+    if url is None:
+        for key, value in (
+            ("host", settings.pghost),
+            ("port", settings.pgport),
+            ("dbname", settings.pgdatabase),
+            ("user", settings.pguser),
+        ):
+            if value is not None:
+                extra[key] = value
+    password = settings.database_password()
+    if password is not None:
+        extra["password"] = password
+    if statement_timeout_ms is not None:
+        extra["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    try:
+        return pg_conninfo.make_conninfo(base, **extra)
+    except psycopg.ProgrammingError:
+        # The parser's message may quote the URL, password included: say less.
+        source = "DATABASE_READ_URL" if read and settings.database_read_url else "DATABASE_URL"
+        raise ConfigError(f"{source} is not a valid PostgreSQL connection URL") from None
+
+
+def describe(info: str) -> str:
+    """``host:port/dbname as user``, for messages; never includes the password."""
+    params = pg_conninfo.conninfo_to_dict(info)
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    port = params.get("port") or "5432"
+    where = f"{host}:{port}/{params.get('dbname') or params.get('user') or '?'}"
+    user = params.get("user")
+    return f"{where} as {user}" if user else where
+
+
+def unavailable(info: str, exc: BaseException) -> DatabaseUnavailable:
+    """A :class:`DatabaseUnavailable` for ``exc`` with the password scrubbed."""
+    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    password = pg_conninfo.conninfo_to_dict(info).get("password")
+    if password:
+        reason = reason.replace(str(password), "***")
+    return DatabaseUnavailable(f"cannot connect to PostgreSQL at {describe(info)}: {reason}")
+
+
+def connect(
+    settings: Settings,
+    *,
+    autocommit: bool = False,
+    application_name: str = "weather-warehouse",
+) -> psycopg.Connection[tuple[object, ...]]:
+    """Open one synchronous connection (the job and migrations use these)."""
+    info = conninfo(settings, application_name=application_name)
+    try:
+        return psycopg.connect(info, autocommit=autocommit)
+    except psycopg.OperationalError as exc:
+        raise unavailable(info, exc) from None
+
+
+def async_pool(
+    settings: Settings,
+    *,
+    read: bool = True,
+    application_name: str = "weather-warehouse-api",
+) -> AsyncConnectionPool:
+    """An unopened async pool whose connections are checked before use.
+
+    The caller opens it (``await pool.open()``) in the app's lifespan. Opening
+    does not wait for the database, so the API starts (and answers 503) while
+    the database is away, and recovers when it returns.
+    """
+    info = conninfo(
+        settings,
+        read=read,
+        application_name=application_name,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
+    return AsyncConnectionPool(
+        info,
+        min_size=settings.database_pool_min_size,
+        max_size=settings.database_pool_max_size,
+        open=False,
+        check=AsyncConnectionPool.check_connection,
+        timeout=settings.database_connect_timeout_s,
+        name="read" if read else "primary",
+    )
+
+
+# Advisory lock keys (pg_advisory_lock takes a bigint). Fixed, distinct
+# values so that migrations and ingest runs never wait on each other.
+MIGRATION_LOCK_KEY = 0x5757_0001
+INGEST_LOCK_KEY = 0x5757_0002

@@ -1,0 +1,108 @@
+"""The one settings object, read once from the environment.
+
+The database is named either by ``DATABASE_URL`` or by the standard libpq
+variables (``PGHOST``, ``PGPORT``, ``PGDATABASE``, ``PGUSER``,
+``PGPASSWORD``). A password may also come from ``DATABASE_PASSWORD_FILE``
+(a mounted Kubernetes Secret). Secrets are ``SecretStr`` so that they never
+show in ``repr``, logs or error messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from warehouse.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Everything the job and the API read from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
+
+    # Database: a URL, or libpq's own variables.
+    database_url: SecretStr | None = None
+    database_read_url: SecretStr | None = None
+    database_password_file: Path | None = None
+    pghost: str | None = None
+    pgport: int | None = Field(default=None, ge=1, le=65535)
+    pgdatabase: str | None = None
+    pguser: str | None = None
+    pgpassword: SecretStr | None = None
+    database_connect_timeout_s: int = Field(default=5, ge=1, le=300)
+    database_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    database_pool_min_size: int = Field(default=1, ge=0)
+    database_pool_max_size: int = Field(default=10, ge=1)
+
+    # Logging: JSON in containers, readable lines in a terminal.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # AWS: boto3 reads credentials and region itself; the endpoint URL is for
+    # S3-compatible stores and for the moto server in tests.
+    aws_endpoint_url: str | None = None
+    s3_unsigned: bool = False
+
+    # Ingest job run metrics.
+    pushgateway_url: str | None = None
+    pushgateway_job: str = "weather_warehouse_ingest"
+    cloudwatch_namespace: str | None = None
+
+    # API.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cursor_secret: SecretStr | None = None
+    upload_token: SecretStr | None = None
+    upload_token_file: Path | None = None
+    upload_s3_prefix: str | None = None
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+
+    @field_validator("database_url", "database_read_url")
+    @classmethod
+    def _postgres_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        scheme = urlsplit(value.get_secret_value()).scheme
+        if scheme not in ("postgresql", "postgres"):
+            # Say what is wrong without echoing the URL: it may hold a password.
+            raise ValueError(f"must start with postgresql:// (got scheme {scheme!r})")
+        try:
+            params = conninfo_to_dict(value.get_secret_value())
+        except psycopg.ProgrammingError:
+            raise ValueError("is not a valid PostgreSQL connection URL") from None
+        ports = str(params.get("port") or "5432").split(",")
+        if not all(port.isdigit() for port in ports):
+            raise ValueError("has a port that is not a number")
+        return value
+
+    def database_password(self) -> str | None:
+        """The password from ``DATABASE_PASSWORD_FILE`` or ``PGPASSWORD``, if any."""
+        if self.database_password_file is not None:
+            try:
+                return self.database_password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"DATABASE_PASSWORD_FILE {self.database_password_file} "
+                    f"cannot be read: {exc.strerror}"
+                ) from None
+        if self.pgpassword is not None:
+            return self.pgpassword.get_secret_value()
+        return None
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, turning validation errors into ConfigError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
