@@ -6,6 +6,7 @@
 - ``settings``: the warehouse Settings pointing at ``database_url``.
 - ``moto_endpoint``: a moto server (reset before each test); AWS env set.
 - ``real_data``: the folder ``../shared/data`` (skips with the reason if absent).
+- ``pushgateway_url``: a real Prometheus Pushgateway (wiped before each test).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tests.harness import moto, postgres
+from tests.harness import moto, postgres, pushgateway
+from tests.tools import require
 from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.settings import Settings
 
@@ -78,3 +80,15 @@ def real_data() -> Path:
     if not (SHARED_DATA / "wx_data").is_dir():
         pytest.skip(f"the real data set is not on this machine (looked in {SHARED_DATA})")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def _pushgateway_server() -> Iterator[str]:
+    with pushgateway.running_server(require("prometheus-pushgateway")) as url:
+        yield url
+
+
+@pytest.fixture
+def pushgateway_url(_pushgateway_server: str) -> str:
+    pushgateway.reset(_pushgateway_server)
+    return _pushgateway_server
