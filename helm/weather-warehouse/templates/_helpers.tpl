@@ -1,0 +1,111 @@
+{{/*
+Names and labels shared by every template. Object names derive from the
+release name so that two releases can share a namespace.
+*/}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "weather-warehouse.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The fully qualified app name: fullnameOverride, else release name plus chart
+name (just the release name when it already contains the chart name).
+Truncated to 63 characters: some Kubernetes name fields are limited to that.
+*/}}
+{{- define "weather-warehouse.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* chart-name-version, for the helm.sh/chart label. */}}
+{{- define "weather-warehouse.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Selector labels: immutable once a Deployment exists, so they hold only the
+name and instance (plus the component, added by the caller).
+*/}}
+{{- define "weather-warehouse.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "weather-warehouse.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels on every object: the selector labels plus descriptive ones. */}}
+{{- define "weather-warehouse.labels" -}}
+helm.sh/chart: {{ include "weather-warehouse.chart" . }}
+{{ include "weather-warehouse.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: weather-warehouse
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels of one component. Call with a dict:
+(dict "context" $ "component" "api").
+*/}}
+{{- define "weather-warehouse.componentSelectorLabels" -}}
+{{ include "weather-warehouse.selectorLabels" .context }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* All labels of one component's objects: (dict "context" $ "component" "api"). */}}
+{{- define "weather-warehouse.componentLabels" -}}
+{{ include "weather-warehouse.labels" .context }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* The ServiceAccount the API, ingest and migration pods run as. */}}
+{{- define "weather-warehouse.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "weather-warehouse.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The container image: repository, then @digest if given, else :tag (default appVersion). */}}
+{{- define "weather-warehouse.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The ConfigMap holding the non-secret settings every pod reads. */}}
+{{- define "weather-warehouse.configName" -}}
+{{- printf "%s-config" (include "weather-warehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The Secret holding the database credentials (keys named by
+database.credentials.usernameKey / passwordKey): the existing Secret, or the
+one the ExternalSecret creates.
+*/}}
+{{- define "weather-warehouse.dbSecretName" -}}
+{{- if eq .Values.database.credentials.source "existingSecret" }}
+{{- required "database.credentials.existingSecret.name is required when source is existingSecret" .Values.database.credentials.existingSecret.name }}
+{{- else }}
+{{- printf "%s-db" (include "weather-warehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* Where pods find the database password file (DATABASE_PASSWORD_FILE). */}}
+{{- define "weather-warehouse.dbSecretMountPath" -}}
+/var/run/secrets/weather-warehouse/db
+{{- end }}
