@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     upload_s3_prefix: str | None = None
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
 
+    # `weather-warehouse demo`: where its PostgreSQL server and sample data live.
+    warehouse_data_dir: Path = Path(".data")
+
     @field_validator("database_url", "database_read_url")
     @classmethod
     def _postgres_scheme(cls, value: SecretStr | None) -> SecretStr | None:
