@@ -1,0 +1,94 @@
+"""File formats: recognise a file by name and content, parse it, or just validate it.
+
+Each format module turns bytes into COPY rows for one table and line errors;
+none touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ingest_job.formats import ghcn_csv, ghcn_dly, ghcn_stations, station_txt, yield_txt
+from ingest_job.formats.base import LineError, Parsed, UnrecognisedFile
+
+__all__ = [
+    "UPLOAD_FORMATS",
+    "LineError",
+    "Parsed",
+    "UnrecognisedFile",
+    "Validation",
+    "detect",
+    "parse",
+    "validate",
+]
+
+Parser = Callable[[str, bytes], Parsed]
+
+# What the API's upload endpoint accepts (the ingest job reads them all).
+UPLOAD_FORMATS = frozenset({station_txt.FORMAT, yield_txt.FORMAT})
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What a file would load: its format, its good rows, its first bad lines."""
+
+    format: str
+    rows: int
+    errors: list[LineError] = field(default_factory=list)
+    lines_rejected: int = 0
+    values_rejected_qc: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.lines_rejected == 0
+
+
+def detect(name: str, head: bytes) -> tuple[str, Parser]:
+    """The format of a file from its base name and first bytes.
+
+    Raises :class:`UnrecognisedFile` with a message saying what was expected.
+    """
+    base = name.rsplit("/", 1)[-1]
+    suffix = base.rpartition(".")[2].lower() if "." in base else ""
+    if base.lower() == ghcn_stations.FILE_NAME:
+        return ghcn_stations.FORMAT, ghcn_stations.parse
+    if suffix == "dly":
+        return ghcn_dly.FORMAT, ghcn_dly.parse
+    if suffix == "csv":
+        return ghcn_csv.FORMAT, ghcn_csv.parse
+    if suffix == "txt":
+        if yield_txt.looks_like(head):
+            return yield_txt.FORMAT, yield_txt.parse
+        if station_txt.station_id(base) is not None:
+            return station_txt.FORMAT, station_txt.parse
+        raise UnrecognisedFile(
+            f"{base}: the name is not a station id (expected <STATION_ID>.txt, e.g. "
+            "USC00110072.txt, upper-case letters, digits, '_' or '-') and the content is "
+            "not a yield file (lines of year and yield)"
+        )
+    raise UnrecognisedFile(
+        f"{base}: unknown kind of file (expected <STATION_ID>.txt, a yield .txt, "
+        f"GHCN-Daily <ID>.dly or <ID>.csv, or {ghcn_stations.FILE_NAME})"
+    )
+
+
+def parse(name: str, data: bytes) -> Parsed:
+    """Recognise and parse a whole file (``name`` may be a path or a URI)."""
+    _, parser = detect(name, data[:4096])
+    return parser(name.rsplit("/", 1)[-1], data)
+
+
+def validate(name: str, data: bytes) -> Validation:
+    """Check a file without loading it (the API's upload endpoint calls this).
+
+    Raises :class:`UnrecognisedFile` when the name and content match no format.
+    """
+    parsed = parse(name, data)
+    return Validation(
+        format=parsed.format,
+        rows=parsed.rows,
+        errors=list(parsed.errors),
+        lines_rejected=parsed.lines_rejected,
+        values_rejected_qc=parsed.values_rejected_qc,
+    )
