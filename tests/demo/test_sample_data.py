@@ -8,6 +8,7 @@ from statistics import mean
 
 import pytest
 
+from ingest_job import formats
 from warehouse import sample_data
 from warehouse.sample_data import SampleSpec
 
@@ -138,3 +139,12 @@ def test_ensure_generates_once_and_then_keeps_the_set(tmp_path: Path) -> None:
 def test_an_invalid_spec_is_refused() -> None:
     with pytest.raises(ValueError, match="years"):
         SampleSpec(first_year=2010, last_year=2000)
+
+
+def test_every_generated_file_passes_the_ingest_parser(default_sample: Path) -> None:
+    for path in sorted(default_sample.rglob("*.txt")):
+        parsed = formats.parse(path.name, path.read_bytes())
+        assert parsed.ok, parsed.summary()
+        expected = "yield_txt" if path.parent.name == "yld_data" else "station_txt"
+        assert parsed.format == expected
+        assert parsed.rows == len(path.read_bytes().splitlines())
