@@ -9,7 +9,7 @@ PORT   ?= 8000
 DATA   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools run test lint format bench lock clean
+.PHONY: help venv tools run test lint format bench lock clean kind-up kind-deploy kind-test kind-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,3 +49,15 @@ lock: ## re-pin constraints.txt from a fresh environment
 
 clean: ## remove the virtual environment, caches and the demo database
 	rm -rf $(VENV) .tools .cache .mypy_cache .ruff_cache .pytest_cache .data
+
+kind-up: ## create the local kind cluster (needs Docker and kind)
+	scripts/kind/up.sh
+
+kind-deploy: $(STAMP) tools ## build the image, run PostgreSQL and the chart on kind, one ingest Job, query the API
+	scripts/kind/deploy.sh
+
+kind-test: $(STAMP) ## end-to-end tests against the kind cluster (tests/e2e)
+	scripts/kind/test.sh
+
+kind-down: ## delete the kind cluster
+	scripts/kind/down.sh
