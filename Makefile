@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP) ## create .venv and install everything (done by the other targets)
 
 run: $(STAMP) ## the main job: embedded PostgreSQL + data + API on 127.0.0.1:$(PORT) (DATA=folder for real files)
-	PORT=$(PORT) $(BIN)/weather-warehouse demo $(if $(DATA),--data $(DATA))
+	PORT=$(PORT) $(BIN)/weather-warehouse demo $(foreach dir,$(DATA),--data $(dir))
 
 tools: $(STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages need root)
 	$(BIN)/python scripts/install_tools.py
