@@ -1,0 +1,164 @@
+"""The Starlette application: routes, error handlers, observing middleware, the pool's lifespan."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib import metadata
+from time import perf_counter
+
+import psycopg
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import (
+    docs,
+    health,
+    metrics,
+    problems,
+    queries,
+    stations,
+    stats,
+    uploads,
+    weather,
+    yields,
+)
+from service.caching import FreshnessCache
+from service.openapi import Operation
+from service.pagination import Cursors
+from service.state import AppState
+from warehouse import db
+from warehouse.errors import WarehouseError
+from warehouse.settings import Settings
+
+log = logging.getLogger("service")
+access_log = logging.getLogger("service.access")
+
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The API for ``settings``; the database pool opens when the app starts."""
+    pool = db.async_pool(settings, read=True)
+
+    async def load_freshness() -> queries.Freshness:
+        async with pool.connection() as conn:
+            return await queries.freshness(conn)
+
+    def on_refresh(value: queries.Freshness) -> None:
+        metrics.record_freshness(value)
+        metrics.record_pool(pool)
+
+    state = AppState(
+        settings=settings,
+        pool=pool,
+        freshness=FreshnessCache(load_freshness, on_refresh=on_refresh),
+        cursors=Cursors.from_settings(settings),
+    )
+    upload_config = uploads.UploadConfig.from_settings(settings)
+
+    routes: list[BaseRoute] = []
+    operations: list[Operation] = []
+    for module in (weather, stats, yields, stations, health):
+        routes.extend(module.ROUTES)
+        operations.extend(module.OPERATIONS)
+    if upload_config is not None:
+        routes.extend(uploads.ROUTES)
+        operations.extend(uploads.OPERATIONS)
+    routes.extend(docs.routes(operations, _version()))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Opening does not wait for the database: the API starts, answers
+        # 503 while the database is away, and recovers when it returns.
+        await pool.open(wait=False)
+        log.info("API started", extra={"pool": pool.name})
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            problems.ApiProblem: problems.api_problem,
+            HTTPException: problems.http_exception,
+            psycopg.OperationalError: problems.database_error,
+            WarehouseError: problems.warehouse_error,
+            Exception: problems.internal_error,
+        },
+    )
+    app.state.warehouse = state
+    app.state.uploads = upload_config
+    app.add_middleware(Observe)
+    return app
+
+
+def _version() -> str:
+    try:
+        return metadata.version("weather-warehouse")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+class Observe:
+    """Request id, metrics and the access log, in one cheap pass (a pure ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.metrics = metrics.RequestMetrics()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope["headers"])
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        started = perf_counter()
+        metrics.IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            metrics.IN_FLIGHT.dec()
+            elapsed = perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], template, status, elapsed)
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+
+
+def _request_id(headers: Sequence[tuple[bytes, bytes]]) -> str:
+    """The caller's ``X-Request-ID`` when it is sane, else a fresh one."""
+    for name, value in headers:
+        if name == b"x-request-id" and _REQUEST_ID.match(value):
+            return value.decode()
+    return uuid.uuid4().hex

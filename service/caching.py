@@ -1,0 +1,112 @@
+"""HTTP caching: ``ETag`` and ``Last-Modified`` from the latest finished ingest run.
+
+Data change only when an ingest run finishes, so the latest finished run is a
+validator for every data response. It is read from the database at most once
+a second per process (a single-flight refresh), and a request whose
+``If-None-Match`` or ``If-Modified-Since`` still matches is answered 304
+before any data query runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from service.queries import Freshness
+
+# Long enough to spare the database under a burst, short enough that a new
+# ingest run shows within a CDN's lifetime of a page.
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300, stale-if-error=3600"
+NO_STORE = "no-store"
+REFRESH_INTERVAL_S = 1.0
+
+
+class FreshnessCache:
+    """The current :class:`Freshness`, refreshed at most once per interval."""
+
+    def __init__(
+        self,
+        load: Callable[[], Awaitable[Freshness]],
+        interval_s: float = REFRESH_INTERVAL_S,
+        on_refresh: Callable[[Freshness], None] | None = None,
+    ) -> None:
+        self._load = load
+        self._interval = interval_s
+        self._on_refresh = on_refresh
+        self._value: Freshness | None = None
+        self._loaded_at = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Freshness:
+        """The cached value, refreshed first if it is older than the interval."""
+        if time.monotonic() - self._loaded_at < self._interval and self._value is not None:
+            return self._value
+        async with self._lock:
+            # Another request may have refreshed it while this one waited.
+            if time.monotonic() - self._loaded_at >= self._interval or self._value is None:
+                self._value = await self._load()
+                self._loaded_at = time.monotonic()
+                if self._on_refresh is not None:
+                    self._on_refresh(self._value)
+            return self._value
+
+    def expire(self) -> None:
+        """Forget the cached value (the next request reads it again)."""
+        self._loaded_at = -float("inf")
+
+
+def validators(freshness: Freshness, variant: str) -> dict[str, str]:
+    """``ETag``, ``Last-Modified`` and ``Cache-Control`` for one representation.
+
+    ``variant`` distinguishes representations of one URL (JSON or CSV, chosen
+    by ``Accept``), so a cache never hands one out for the other.
+    """
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+    if freshness.run_id is None or freshness.finished_at is None:
+        return headers
+    stamp = int(freshness.finished_at.timestamp() * 1_000_000)
+    headers["ETag"] = f'W/"{freshness.run_id}-{stamp:x}-{variant}"'
+    headers["Last-Modified"] = format_datetime(freshness.finished_at.astimezone(UTC), usegmt=True)
+    return headers
+
+
+def not_modified(request_headers: Headers, headers: dict[str, str]) -> Response | None:
+    """A 304 when the client's validators still match, else ``None``."""
+    etag = headers.get("ETag")
+    if etag is None:
+        return None
+    if_none_match = request_headers.get("if-none-match")
+    if if_none_match is not None:
+        if _etag_matches(if_none_match, etag):
+            return Response(status_code=304, headers=headers)
+        return None
+    if_modified_since = request_headers.get("if-modified-since")
+    if if_modified_since is not None and _not_modified_since(
+        if_modified_since, headers["Last-Modified"]
+    ):
+        return Response(status_code=304, headers=headers)
+    return None
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    # Weak comparison (RFC 9110 13.1.2): W/ prefixes do not matter.
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def _not_modified_since(header: str, last_modified: str) -> bool:
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return parsedate_to_datetime(last_modified) <= since

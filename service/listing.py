@@ -1,0 +1,157 @@
+"""The one flow every list endpoint follows.
+
+query string → validated query model → representation (JSON or CSV, else 406)
+→ validators (304 if unchanged) → cursor → keyset query → rows in the asked
+units → page with ``next`` (body and ``Link`` header), or a CSV stream.
+
+Each resource module describes itself with a :class:`Listing`; this module
+knows nothing of weather, statistics or yields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service import caching, csv, negotiation
+from service.models import Format, ListQuery
+from service.pagination import Cursors, scope_of
+from service.problems import bad_parameter, from_validation
+from service.queries import Conn
+from service.state import AppState
+from service.units import Units
+
+Q = TypeVar("Q", bound=ListQuery)
+M = TypeVar("M", bound=BaseModel)
+Row = tuple[Any, ...]
+Key = tuple[Any, ...]
+FORMATS = (Format.json, Format.csv)
+
+
+@dataclass(frozen=True)
+class Listing(Generic[Q]):
+    """What makes one list endpoint: its query, its keyset, its rows in each unit system."""
+
+    name: str
+    query_model: type[Q]
+    filters: Callable[[Q], tuple[object, ...]]
+    key: Callable[[Row], Key]
+    parse_key: Callable[[list[Any]], Key]
+    fetch: Callable[[Conn, Q, Key | None, int], Awaitable[Sequence[Row]]]
+    to_json: Mapping[Units, Callable[[Row], dict[str, Any]]]
+    csv_header: Mapping[Units, Sequence[str]]
+    to_csv: Mapping[Units, Callable[[Row], str]]
+
+
+def parse_query(model: type[M], params: QueryParams) -> M:
+    """Validate the query string with ``model``; a 400 names each bad parameter."""
+    lists = _list_fields(model)
+    data: dict[str, object] = {}
+    for name in params:
+        values = params.getlist(name)
+        if name in lists:
+            data[name] = values
+        elif len(values) > 1:
+            raise bad_parameter(name, "given more than once")
+        else:
+            data[name] = values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if getattr(field.annotation, "__origin__", None) is list
+    )
+
+
+def endpoint(listing: Listing[Q]) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint serving ``listing``."""
+
+    async def list_endpoint(request: Request) -> Response:
+        query = parse_query(listing.query_model, request.query_params)
+        fmt = negotiation.choose(request.headers.get("accept"), query.format, FORMATS)
+        state: AppState = request.app.state.warehouse
+        headers = caching.validators(await state.freshness.get(), fmt.value)
+        unchanged = caching.not_modified(request.headers, headers)
+        if unchanged is not None:
+            return unchanged
+        after = _after(listing, state.cursors, _scope(listing, query), query.cursor)
+        if fmt is Format.csv:
+            return await _csv(listing, state, query, after, headers)
+        return await _page(listing, state, request, query, after=after, headers=headers)
+
+    list_endpoint.__name__ = f"list_{listing.name}"
+    return list_endpoint
+
+
+def _scope(listing: Listing[Q], query: Q) -> str:
+    return scope_of(listing.name, *listing.filters(query))
+
+
+def _after(listing: Listing[Q], cursors: Cursors, scope: str, cursor: str | None) -> Key | None:
+    if cursor is None:
+        return None
+    values = cursors.decode(scope, cursor)
+    try:
+        return listing.parse_key(values)
+    except (TypeError, ValueError, IndexError):
+        # Only reachable with a validly signed cursor of an older layout.
+        raise bad_parameter("cursor", "from an older version of the API; start again") from None
+
+
+async def _page(
+    listing: Listing[Q],
+    state: AppState,
+    request: Request,
+    query: Q,
+    *,
+    after: Key | None,
+    headers: dict[str, str],
+) -> Response:
+    async with state.pool.connection() as conn:
+        rows = await listing.fetch(conn, query, after, query.limit + 1)
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_url = None
+    if more:
+        cursor = state.cursors.encode(_scope(listing, query), listing.key(rows[-1]))
+        next_url = str(request.url.include_query_params(cursor=cursor))
+        headers = {**headers, "Link": f'<{next_url}>; rel="next"'}
+    to_json = listing.to_json[query.units]
+    body = {
+        "data": [to_json(row) for row in rows],
+        "next": next_url,
+        "units": query.units.value,
+        "limit": query.limit,
+        "count": len(rows),
+    }
+    return Response(orjson.dumps(body), 200, headers, media_type=negotiation.JSON)
+
+
+async def _csv(
+    listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: dict[str, str]
+) -> Response:
+    async def fetch_after(row: Row) -> Sequence[Row]:
+        async with state.pool.connection() as conn:
+            return await listing.fetch(conn, query, listing.key(row), csv.CHUNK_ROWS)
+
+    # The first chunk is read before the response starts, so that a database
+    # outage is still a clean 503 rather than a truncated download.
+    async with state.pool.connection() as conn:
+        first = await listing.fetch(conn, query, after, csv.CHUNK_ROWS)
+    body = csv.chunks(
+        first, fetch_after, listing.csv_header[query.units], listing.to_csv[query.units]
+    )
+    return csv.response(body, headers, f"{listing.name}.csv")

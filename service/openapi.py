@@ -1,0 +1,195 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models that validate requests.
+
+Each endpoint module lists its :class:`Operation` next to its routes; this
+module turns the query models into parameters and the response models into
+schemas under ``components``. Nothing here is written by hand twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from service.models import Problem
+
+REF = "#/components/schemas/{model}"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation: where, what it takes, what it answers."""
+
+    path: str
+    summary: str
+    description: str
+    tag: str
+    query: type[BaseModel] | None = None
+    ok: Sequence[type[BaseModel]] = ()
+    method: str = "get"
+    status: int = 200
+    csv: bool = False
+    path_parameters: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    problems: Sequence[int] = (400, 406, 503)
+    request_body: dict[str, Any] | None = None
+    secured: bool = False
+    cached: bool = True
+    extra_responses: Mapping[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def document(operations: Iterable[Operation], *, title: str, version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for ``operations``."""
+    operations = list(operations)
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Problem, "serialization")]
+    for op in operations:
+        models.extend((model, "serialization") for model in op.ok)
+        if op.query is not None:
+            models.append((op.query, "validation"))
+    keys, schemas = models_json_schema(models, ref_template=REF)
+    components: dict[str, Any] = dict(schemas.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        query_schema = None
+        if op.query is not None:
+            query_schema = _resolve(keys[(op.query, "validation")], components)
+        paths.setdefault(op.path, {})[op.method] = _operation(op, query_schema, keys)
+    for op in operations:
+        if op.query is not None:
+            # Query models become parameters; they are not payloads.
+            components.pop(op.query.__name__, None)
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": (
+                "Daily weather observations, yearly statistics and US corn yield. "
+                "Errors are RFC 9457 problem details (`application/problem+json`). "
+                "Lists are keyset-paginated: follow `next` (also in the `Link` header)."
+            ),
+        },
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+    if any(op.secured for op in operations):
+        doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    return doc
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    resolved: dict[str, Any] = components[ref.rsplit("/", 1)[-1]]
+    return resolved
+
+
+def _operation(
+    op: Operation,
+    query_schema: dict[str, Any] | None,
+    keys: Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]],
+) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in op.path_parameters.items()
+    ]
+    if query_schema is not None:
+        parameters.extend(_query_parameters(query_schema))
+    responses: dict[str, Any] = {str(op.status): _ok_response(op, keys)}
+    if op.cached:
+        responses["304"] = {"description": "Not modified since the `If-None-Match` validator."}
+    responses.update({str(code): body for code, body in op.extra_responses.items()})
+    for code in op.problems:
+        responses[str(code)] = _problem_response(code)
+    responses["500"] = _problem_response(500)
+    body: dict[str, Any] = {
+        "summary": op.summary,
+        "description": op.description,
+        "tags": [op.tag],
+        "operationId": _operation_id(op),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if op.request_body is not None:
+        body["requestBody"] = op.request_body
+    if op.secured:
+        body["security"] = [{"bearer": []}]
+    return body
+
+
+def _operation_id(op: Operation) -> str:
+    words = [p.strip("{}") for p in op.path.split("/") if p and p != "api"]
+    return op.method + "_" + "_".join(words)
+
+
+def _ok_response(
+    op: Operation, keys: Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]]
+) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    refs = [keys[(model, "serialization")] for model in op.ok]
+    if refs:
+        content["application/json"] = {"schema": refs[0] if len(refs) == 1 else {"oneOf": refs}}
+    if op.csv:
+        content["text/csv"] = {
+            "schema": {"type": "string"},
+            "example": "station_id,date,max_temp_c,min_temp_c,precip_mm\r\n",
+        }
+    description = HTTPStatus(op.status).phrase
+    return (
+        {"description": description, "content": content}
+        if content
+        else {"description": description}
+    )
+
+
+def _problem_response(code: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": HTTPStatus(code).phrase,
+        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+    }
+    if code == 503:
+        response["headers"] = {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        }
+    return response
+
+
+def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        description = prop.get("description")
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _without_null(prop),
+        }
+        if description:
+            param["description"] = description
+        if param["schema"].get("type") == "array":
+            param["style"] = "form"
+            param["explode"] = True
+        parameters.append(param)
+    return parameters
+
+
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent rather than null: drop the null branch."""
+    schema = {k: v for k, v in prop.items() if k not in ("title", "description")}
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    variants = schema.get("anyOf")
+    if variants is not None:
+        kept = [v for v in variants if v.get("type") != "null"]
+        del schema["anyOf"]
+        if len(kept) == 1:
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
+    return schema

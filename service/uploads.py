@@ -1,0 +1,210 @@
+"""``POST /api/uploads``: check a station or yield file and drop it where the next ingest run looks.
+
+The endpoint exists only when an upload token is configured. It never writes
+to the database: it validates the whole file with the ingest job's own parser
+(so a file accepted here loads there), stores the raw bytes under
+``UPLOAD_S3_PREFIX`` in a folder of its own (uploads never overwrite each
+other; keys sort by upload time, so a later upload of a station applies
+later), and answers 202 with the object's location.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ingest_job import formats, sources
+from service.listing import parse_query
+from service.models import UploadAccepted, UploadQuery
+from service.openapi import Operation
+from service.problems import RETRY_AFTER_S, ApiProblem
+from warehouse.errors import ConfigError, WarehouseError
+from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger("service.uploads")
+
+
+@dataclass(frozen=True)
+class UploadConfig:
+    """The token, the destination and the size cap."""
+
+    token_digest: bytes
+    bucket: str
+    prefix: str
+    max_bytes: int
+    settings: Settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UploadConfig | None:
+        """``None`` when no token is configured (the endpoint then does not exist)."""
+        token = _token(settings)
+        if token is None:
+            return None
+        target = settings.upload_s3_prefix
+        if not target or not target.startswith("s3://"):
+            raise ConfigError("UPLOAD_S3_PREFIX must be s3://bucket/prefix/ when uploads are on")
+        bucket, _, prefix = target.removeprefix("s3://").partition("/")
+        if not bucket:
+            raise ConfigError("UPLOAD_S3_PREFIX has no bucket name (expected s3://bucket/prefix/)")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return cls(_digest(token), bucket, prefix, settings.upload_max_bytes, settings)
+
+    @cached_property
+    def client(self) -> S3Client:
+        """One S3 client for the process (boto3 clients are thread-safe and slow to make)."""
+        return sources.s3_client(self.settings)
+
+
+def _token(settings: Settings) -> str | None:
+    if settings.upload_token_file is not None:
+        try:
+            token = settings.upload_token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"UPLOAD_TOKEN_FILE {settings.upload_token_file} cannot be read: {exc.strerror}"
+            ) from None
+    elif settings.upload_token is not None:
+        token = settings.upload_token.get_secret_value().strip()
+    else:
+        return None
+    if len(token) < 16:
+        raise ConfigError("the upload token must be at least 16 characters long")
+    return token
+
+
+def _digest(token: str) -> bytes:
+    # Comparing fixed-length digests keeps the comparison constant-time
+    # whatever the length of the presented token.
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _authorize(request: Request, config: UploadConfig) -> None:
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="uploads"'}
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise ApiProblem(401, "a bearer token is required", headers=challenge)
+    if not hmac.compare_digest(_digest(presented.strip()), config.token_digest):
+        raise ApiProblem(403, "the bearer token is not valid for uploads")
+
+
+async def _read_body(request: Request, max_bytes: int) -> bytes:
+    too_large = ApiProblem(413, f"the file is larger than the limit of {max_bytes} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
+
+
+def _check(name: str, data: bytes) -> formats.Validation:
+    try:
+        result = formats.validate(name, data)
+    except WarehouseError as exc:  # UnrecognisedFile: neither a station nor a yield file
+        raise ApiProblem(415, exc.message) from None
+    if result.format not in formats.UPLOAD_FORMATS:
+        raise ApiProblem(415, f"{name}: uploads take station and yield .txt files only")
+    if not result.ok:
+        more = result.lines_rejected - len(result.errors)
+        detail = f"{name}: {result.lines_rejected} line(s) cannot be read"
+        if more > 0:
+            detail += f" (the first {len(result.errors)} are listed)"
+        raise ApiProblem(422, detail, errors=[("body", str(error)) for error in result.errors])
+    if result.rows == 0:
+        raise ApiProblem(422, f"{name}: the file holds no rows")
+    return result
+
+
+def _key(config: UploadConfig, name: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{config.prefix}{stamp}-{secrets.token_hex(4)}/{name}"
+
+
+async def upload(request: Request) -> Response:
+    """Authorize, validate, store, answer 202 with the location."""
+    config: UploadConfig = request.app.state.uploads
+    _authorize(request, config)
+    name = parse_query(UploadQuery, request.query_params).name
+    data = await _read_body(request, config.max_bytes)
+    result = _check(name, data)
+    key = _key(config, name)
+    await asyncio.to_thread(_put, config, key, data)
+    location = f"s3://{config.bucket}/{key}"
+    log.info(
+        "upload stored",
+        extra={"location": location, "size_bytes": len(data), "rows": result.rows},
+    )
+    body = UploadAccepted(location=location, name=name, size_bytes=len(data), rows=result.rows)
+    return Response(
+        orjson.dumps(body.model_dump()),
+        202,
+        {"Location": location, "Cache-Control": "no-store"},
+        media_type="application/json",
+    )
+
+
+def _put(config: UploadConfig, key: str, data: bytes) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        config.client.put_object(Bucket=config.bucket, Key=key, Body=data, ContentType="text/plain")
+    except (BotoCoreError, ClientError) as exc:
+        log.warning("upload storage failed", extra={"error": str(exc), "bucket": config.bucket})
+        raise ApiProblem(
+            503,
+            "the upload store is unavailable; try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
+
+
+ROUTES = [Route("/api/uploads", upload, methods=["POST"])]
+
+_FILE_BODY = {
+    "required": True,
+    "description": "The raw file: a station file (`<STATION_ID>.txt`) or a yield file.",
+    "content": {
+        "text/plain": {"schema": {"type": "string"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+OPERATIONS = [
+    Operation(
+        path="/api/uploads",
+        method="post",
+        status=202,
+        summary="Upload a station or yield file",
+        description=(
+            "Validates the whole file with the ingest job's parser and stores it under the "
+            "configured S3 prefix; the next ingest run loads it. Needs the upload bearer "
+            "token. 413 above the size limit, 415 for a file that is neither a station nor a "
+            "yield file, 422 listing `file:line: reason` for unreadable lines."
+        ),
+        tag="uploads",
+        ok=(UploadAccepted,),
+        query=UploadQuery,
+        problems=(400, 401, 403, 413, 415, 422, 503),
+        request_body=_FILE_BODY,
+        secured=True,
+        cached=False,
+    )
+]

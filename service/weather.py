@@ -1,0 +1,123 @@
+"""``GET /api/weather``: daily observations, filtered and paginated."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from starlette.routing import Route
+
+from service import listing, queries
+from service.models import WeatherPageImperial, WeatherPageMetric, WeatherQuery
+from service.openapi import Operation
+from service.units import (
+    Units,
+    tenths_c_to_c,
+    tenths_c_to_f,
+    tenths_mm_to_in,
+    tenths_mm_to_mm,
+)
+
+Row = tuple[Any, ...]
+
+
+def _filters(query: WeatherQuery) -> tuple[object, ...]:
+    return (sorted(set(query.station_id)), query.first_day, query.last_day)
+
+
+async def _fetch(
+    conn: queries.Conn, query: WeatherQuery, after: tuple[Any, ...] | None, limit: int
+) -> list[Row]:
+    return await queries.weather(
+        conn,
+        stations=query.station_id,
+        first=query.first_day,
+        last=query.last_day,
+        after=(after[0], after[1]) if after else None,
+        limit=limit,
+    )
+
+
+def _metric(row: Row) -> dict[str, Any]:
+    return {
+        "station_id": row[0],
+        "date": row[1],
+        "max_temp_c": tenths_c_to_c(row[2]),
+        "min_temp_c": tenths_c_to_c(row[3]),
+        "precip_mm": tenths_mm_to_mm(row[4]),
+    }
+
+
+def _imperial(row: Row) -> dict[str, Any]:
+    return {
+        "station_id": row[0],
+        "date": row[1],
+        "max_temp_f": tenths_c_to_f(row[2]),
+        "min_temp_f": tenths_c_to_f(row[3]),
+        "precip_in": tenths_mm_to_in(row[4]),
+    }
+
+
+_DATES: dict[date, str] = {}
+
+
+def _day(value: date) -> str:
+    text = _DATES.get(value)
+    if text is None:
+        text = _DATES[value] = value.isoformat()
+    return text
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _metric_csv(row: Row) -> str:
+    # Station ids match [A-Z0-9_-]: no field here ever needs quoting.
+    return (
+        f"{row[0]},{_day(row[1])},{_text(tenths_c_to_c(row[2]))},"
+        f"{_text(tenths_c_to_c(row[3]))},{_text(tenths_mm_to_mm(row[4]))}\r\n"
+    )
+
+
+def _imperial_csv(row: Row) -> str:
+    return (
+        f"{row[0]},{_day(row[1])},{_text(tenths_c_to_f(row[2]))},"
+        f"{_text(tenths_c_to_f(row[3]))},{_text(tenths_mm_to_in(row[4]))}\r\n"
+    )
+
+
+LISTING = listing.Listing(
+    name="weather",
+    query_model=WeatherQuery,
+    filters=_filters,
+    key=lambda row: (row[0], row[1]),
+    parse_key=lambda values: (str(values[0]), date.fromisoformat(values[1])),
+    fetch=_fetch,
+    to_json={Units.metric: _metric, Units.imperial: _imperial},
+    csv_header={
+        Units.metric: ("station_id", "date", "max_temp_c", "min_temp_c", "precip_mm"),
+        Units.imperial: ("station_id", "date", "max_temp_f", "min_temp_f", "precip_in"),
+    },
+    to_csv={Units.metric: _metric_csv, Units.imperial: _imperial_csv},
+)
+
+ROUTES = [Route("/api/weather", listing.endpoint(LISTING), methods=["GET"])]
+
+OPERATIONS = [
+    Operation(
+        path="/api/weather",
+        summary="Daily observations",
+        description=(
+            "Daily maximum and minimum temperature and precipitation per station, in "
+            "(station_id, date) order. Metric: °C and mm to 0.1; imperial: °F to 0.01 and "
+            "inches to 0.001. A value is null when the station did not observe it. "
+            "Filter by station, by ISO dates, or by epoch milliseconds (Grafana's "
+            "`${__from}`/`${__to}`). Pages follow `next`; `format=csv` streams every row."
+        ),
+        tag="weather",
+        query=WeatherQuery,
+        ok=(WeatherPageMetric, WeatherPageImperial),
+        csv=True,
+    )
+]
