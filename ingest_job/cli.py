@@ -1,17 +1,76 @@
-"""Placeholder until its issue lands: the command exists but refuses to run."""
+"""``weather-warehouse ingest --source SRC [--source SRC ...] [--recompute-stats]``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import sys
+from types import FrameType
 
-from warehouse.errors import ConfigError
+import psycopg
+
+from warehouse.errors import DatabaseUnavailable, ExitCode
 from warehouse.settings import Settings
+
+log = logging.getLogger("ingest_job")
+
+
+class Terminated(Exception):
+    """SIGTERM arrived (Kubernetes stops the pod): end the run cleanly, as failed."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
+    """``--source`` (repeatable) and ``--recompute-stats``."""
+    parser.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        metavar="SRC",
+        help="a file, a folder, or s3://bucket/prefix (repeat for several)",
+    )
+    parser.add_argument(
+        "--recompute-stats",
+        action="store_true",
+        help="recompute the statistics of every station-year, not only those the run touched",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Not built yet."""
-    raise ConfigError(f"{args.command} is not available in this build yet")
+    """Run the job; the exit code says how it went (see the README)."""
+    from ingest_job.run import ingest
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        report = ingest(settings, args.source, recompute_stats=args.recompute_stats)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"lost the database connection: {_first_line(exc)}") from None
+    except Terminated:
+        print(
+            "weather-warehouse ingest: terminated; the run is recorded as failed", file=sys.stderr
+        )
+        return 128 + signal.SIGTERM
+    except psycopg.Error as exc:
+        log.exception("ingest failed on a database error")
+        print(f"weather-warehouse ingest: internal error: {_first_line(exc)}", file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if report.error:
+        print(f"weather-warehouse ingest: {report.error}", file=sys.stderr)
+    elif report.problems:
+        print(
+            f"weather-warehouse ingest: {report.files_rejected + report.files_failed} "
+            "file(s) not loaded:\n" + "\n".join(report.problems),
+            file=sys.stderr,
+        )
+    return int(report.exit_code)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

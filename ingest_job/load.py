@@ -1,0 +1,307 @@
+"""Rows into PostgreSQL: COPY, merge, and the ledger (``ingest_run``, ``ingest_file``).
+
+The loader knows tables, not file formats: it takes COPY rows for
+``observation``, ``crop_yield`` or ``station`` (see ``formats.base.COLUMNS``).
+
+Two ways in:
+
+- :func:`load_file`, one transaction per file: COPY into a session-local
+  staging table, then one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE IS
+  DISTINCT FROM`` that counts inserted and really-changed rows, notes the
+  touched station-years and keeps the station rows in step, then the
+  statistics of those station-years and the file's ledger row. A re-delivery
+  with the same values updates nothing.
+- :class:`BulkLoad`, for the first load into an empty ``observation``
+  table: one transaction that drops the primary key, COPYs every file
+  straight into the table, rebuilds the key once and computes all
+  statistics. Building an index once is much cheaper than maintaining it
+  row by row; with the table empty there is nothing to merge with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from ingest_job import stats
+from ingest_job.formats.base import COLUMNS, Parsed, Table
+from ingest_job.report import FileResult, RunReport
+from warehouse.db import INGEST_LOCK_KEY
+
+Connection = psycopg.Connection[tuple[object, ...]]
+
+_STAGING = (
+    """CREATE TEMP TABLE IF NOT EXISTS stage_observation (
+        station_id text, obs_date date, tmax_tenths_c smallint, tmin_tenths_c smallint,
+        prcp_tenths_mm integer) ON COMMIT DELETE ROWS""",
+    """CREATE TEMP TABLE IF NOT EXISTS stage_crop_yield (
+        year smallint, corn_yield_kt bigint) ON COMMIT DELETE ROWS""",
+    """CREATE TEMP TABLE IF NOT EXISTS stage_station (
+        station_id text, name text, state text, latitude double precision,
+        longitude double precision, elevation_m double precision) ON COMMIT DELETE ROWS""",
+    """CREATE TEMP TABLE IF NOT EXISTS touched_year (
+        station_id text, year smallint, PRIMARY KEY (station_id, year)) ON COMMIT DELETE ROWS""",
+)
+
+_MERGE: dict[Table, str] = {
+    "observation": """
+WITH merged AS (
+    INSERT INTO observation AS o (station_id, obs_date, tmax_tenths_c, tmin_tenths_c,
+                                  prcp_tenths_mm)
+    SELECT station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm
+    FROM stage_observation
+    ON CONFLICT (station_id, obs_date) DO UPDATE SET
+        tmax_tenths_c = excluded.tmax_tenths_c,
+        tmin_tenths_c = excluded.tmin_tenths_c,
+        prcp_tenths_mm = excluded.prcp_tenths_mm
+    WHERE (o.tmax_tenths_c, o.tmin_tenths_c, o.prcp_tenths_mm)
+          IS DISTINCT FROM (excluded.tmax_tenths_c, excluded.tmin_tenths_c, excluded.prcp_tenths_mm)
+    RETURNING o.station_id, o.obs_date, (o.xmax = 0) AS inserted
+), years AS (
+    INSERT INTO touched_year (station_id, year)
+    SELECT DISTINCT station_id, extract(year FROM obs_date)::smallint FROM merged
+    ON CONFLICT DO NOTHING
+), stations AS (
+    INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
+    SELECT station_id, min(obs_date), max(obs_date), count(*) FILTER (WHERE inserted)
+    FROM merged GROUP BY station_id
+    ON CONFLICT (station_id) DO UPDATE SET
+        first_date = LEAST(s.first_date, excluded.first_date),
+        last_date = GREATEST(s.last_date, excluded.last_date),
+        observation_count = s.observation_count + excluded.observation_count,
+        updated_at = now()
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+""",
+    "crop_yield": """
+WITH merged AS (
+    INSERT INTO crop_yield AS c (year, corn_yield_kt)
+    SELECT year, corn_yield_kt FROM stage_crop_yield
+    ON CONFLICT (year) DO UPDATE SET corn_yield_kt = excluded.corn_yield_kt
+    WHERE c.corn_yield_kt IS DISTINCT FROM excluded.corn_yield_kt
+    RETURNING (c.xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+""",
+    "station": """
+WITH merged AS (
+    INSERT INTO station AS s (station_id, name, state, latitude, longitude, elevation_m)
+    SELECT station_id, name, state, latitude, longitude, elevation_m FROM stage_station
+    ON CONFLICT (station_id) DO UPDATE SET
+        name = excluded.name, state = excluded.state, latitude = excluded.latitude,
+        longitude = excluded.longitude, elevation_m = excluded.elevation_m, updated_at = now()
+    WHERE (s.name, s.state, s.latitude, s.longitude, s.elevation_m)
+          IS DISTINCT FROM (excluded.name, excluded.state, excluded.latitude,
+                            excluded.longitude, excluded.elevation_m)
+    RETURNING (s.xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+""",
+}
+
+_INSERT_FILE = """
+INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, status, rows_read,
+    rows_inserted, rows_updated, rows_rejected, values_rejected_qc, error, started_at, finished_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+"""
+
+# Building the primary key of 1.7 M rows sorts in memory with this much.
+_BULK_MAINTENANCE_WORK_MEM = "256MB"
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What one file's merge changed."""
+
+    inserted: int
+    updated: int
+    station_years: int
+
+
+def prepare_session(conn: Connection) -> None:
+    """Create this session's staging tables (once per connection)."""
+    for statement in _STAGING:
+        conn.execute(statement)
+
+
+def try_lock(conn: Connection) -> bool:
+    """Take the ingest advisory lock for this session, without waiting."""
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (INGEST_LOCK_KEY,)).fetchone()
+    return bool(row and row[0])
+
+
+def lock_holder(conn: Connection) -> str:
+    """Who holds the ingest lock, for the refusal message."""
+    row = conn.execute(
+        """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE l.locktype = 'advisory' AND l.granted
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = %s""",
+        (INGEST_LOCK_KEY,),
+    ).fetchone()
+    if row is None:
+        return "another session"
+    pid, application, client, since = row
+    where = f" from {client}" if client else ""
+    return f"PostgreSQL backend {pid} ({application or 'unknown client'}{where}, since {since})"
+
+
+def abandon_stale_runs(conn: Connection) -> int:
+    """Mark runs left 'running' by a killed process as failed.
+
+    Only the lock holder calls this, so no live run can be 'running'.
+    """
+    return conn.execute(
+        """UPDATE ingest_run SET status = 'failed',
+               finished_at = greatest(clock_timestamp(), started_at),
+               error = coalesce(error, 'abandoned: the process ended before finishing (killed?)')
+           WHERE status = 'running'"""
+    ).rowcount
+
+
+def start_run(conn: Connection, source: str) -> int:
+    """Record a new run; returns its id."""
+    row = conn.execute(
+        "INSERT INTO ingest_run (source) VALUES (%s) RETURNING run_id", (source,)
+    ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def finish_run(conn: Connection, report: RunReport) -> None:
+    """Write the run's totals and final status."""
+    conn.execute(
+        """UPDATE ingest_run SET finished_at = clock_timestamp(), status = %s,
+               files_seen = %s, files_loaded = %s, files_skipped = %s, files_rejected = %s,
+               rows_inserted = %s, rows_updated = %s, rows_rejected = %s,
+               values_rejected_qc = %s, error = %s
+           WHERE run_id = %s""",
+        (
+            "succeeded" if report.succeeded else "failed",
+            report.files_seen, report.files_loaded, report.files_skipped,
+            report.files_rejected + report.files_failed,
+            report.rows_inserted, report.rows_updated, report.rows_rejected,
+            report.values_rejected_qc, report.error or _problems(report), report.run_id,
+        ),
+    )  # fmt: skip
+
+
+def _problems(report: RunReport) -> str | None:
+    if not report.problems:
+        return None
+    text = "\n".join(report.problems[:20])
+    if len(report.problems) > 20:
+        text += f"\n... and {len(report.problems) - 20} more files"
+    return text
+
+
+def last_loaded(conn: Connection, uris: list[str]) -> dict[str, str]:
+    """URI -> checksum of its latest loaded delivery (a file changed back is loaded again)."""
+    rows = conn.execute(
+        """SELECT DISTINCT ON (uri) uri, checksum FROM ingest_file
+           WHERE status = 'loaded' AND uri = ANY(%s)
+           ORDER BY uri, file_id DESC""",
+        (uris,),
+    ).fetchall()
+    return {str(uri): str(checksum) for uri, checksum in rows}
+
+
+def is_empty(conn: Connection) -> bool:
+    """True when ``observation`` has no rows at all."""
+    row = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM observation)").fetchone()
+    return bool(row and row[0])
+
+
+def record(conn: Connection, run_id: int, results: Iterable[FileResult]) -> None:
+    """Write ledger rows for files that loaded nothing (skipped, rejected, failed)."""
+    with conn.cursor() as cur:
+        cur.executemany(_INSERT_FILE, [_ledger_row(run_id, r) for r in results])
+
+
+def _ledger_row(run_id: int, r: FileResult) -> tuple[object, ...]:
+    return (
+        run_id, r.uri, r.format, r.size_bytes, r.checksum, r.status, r.rows_read,
+        r.rows_inserted, r.rows_updated, r.rows_rejected, r.values_rejected_qc, r.error,
+        r.started_at,
+    )  # fmt: skip
+
+
+def copy_rows(conn: Connection, table: str, columns: tuple[str, ...], payload: bytes) -> None:
+    """Stream COPY text rows into ``table``."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.write(payload)
+
+
+def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult) -> Merged:
+    """Load one parsed file in one transaction: merge, statistics, ledger row.
+
+    ``result`` gets the counts and is written as the file's ledger row in the
+    same transaction, so a file is either loaded and recorded, or neither.
+    """
+    with conn.transaction():
+        copy_rows(conn, f"stage_{parsed.table}", COLUMNS[parsed.table], parsed.payload)
+        row = conn.execute(_MERGE[parsed.table]).fetchone()
+        assert row is not None
+        inserted, updated = int(str(row[0])), int(str(row[1]))
+        station_years = stats.recompute_touched(conn) if parsed.table == "observation" else 0
+        result.rows_inserted, result.rows_updated = inserted, updated
+        conn.execute(_INSERT_FILE, _ledger_row(run_id, result))
+    return Merged(inserted, updated, station_years)
+
+
+class BulkLoad:
+    """The files of a first load into an empty ``observation`` table (see :func:`bulk_load`)."""
+
+    def __init__(self, conn: Connection, run_id: int) -> None:
+        self.conn = conn
+        self.run_id = run_id
+        self.stations: set[str] = set()
+        self.station_years = 0
+
+    def accepts(self, parsed: Parsed) -> bool:
+        """True for clean observation files whose stations no earlier file carried.
+
+        Disjoint stations guarantee that the rebuilt key cannot collide.
+        """
+        return (
+            parsed.ok
+            and parsed.table == "observation"
+            and self.stations.isdisjoint(parsed.stations)
+        )
+
+    def add(self, parsed: Parsed, result: FileResult) -> None:
+        """COPY one file straight into ``observation`` and write its ledger row."""
+        copy_rows(self.conn, "observation", COLUMNS["observation"], parsed.payload)
+        self.stations |= parsed.stations
+        result.rows_inserted = parsed.rows
+        self.conn.execute(_INSERT_FILE, _ledger_row(self.run_id, result))
+
+
+@contextmanager
+def bulk_load(conn: Connection, run_id: int) -> Iterator[BulkLoad]:
+    """One transaction for a first load: drop the key, COPY, rebuild the key, all statistics.
+
+    On a clean exit everything commits at once; on an exception nothing does
+    (the table stays empty, the ledger unchanged). The table is locked
+    meanwhile: readers wait a few seconds on the very first load.
+    """
+    with conn.transaction():
+        conn.execute("LOCK TABLE observation IN ACCESS EXCLUSIVE MODE")
+        conn.execute(
+            "SELECT set_config('maintenance_work_mem', %s, true)", (_BULK_MAINTENANCE_WORK_MEM,)
+        )
+        conn.execute("ALTER TABLE observation DROP CONSTRAINT observation_pkey")
+        bulk = BulkLoad(conn, run_id)
+        yield bulk
+        conn.execute(
+            "ALTER TABLE observation ADD CONSTRAINT observation_pkey "
+            "PRIMARY KEY (station_id, obs_date)"
+        )
+        bulk.station_years = stats.recompute_all(conn)

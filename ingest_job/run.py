@@ -1,0 +1,203 @@
+"""One ingest run: lock, list sources, load each file atomically, statistics, report.
+
+The flow is source -> parse -> load -> statistics; this module only decides
+what happens to each file and keeps the books.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+
+import psycopg
+
+from ingest_job import formats, load, metrics, sources, stats
+from ingest_job.formats import Parsed, UnrecognisedFile
+from ingest_job.progress import Progress
+from ingest_job.report import FileResult, RunReport, utcnow
+from warehouse import db
+from warehouse.errors import ConfigError, ExitCode, SourceUnreachable
+from warehouse.settings import Settings
+
+log = logging.getLogger("ingest_job")
+
+Connection = psycopg.Connection[tuple[object, ...]]
+
+# Ledger rows of files that loaded nothing are written in batches.
+_LEDGER_BATCH = 500
+
+
+def ingest(
+    settings: Settings, sources: Sequence[str], *, recompute_stats: bool = False
+) -> RunReport:
+    """Run the ingest job over ``sources`` (folders, files, ``s3://bucket/prefix``).
+
+    Returns the run's report; its ``exit_code`` says how it went. Raises
+    :class:`warehouse.errors.DatabaseUnavailable` when the database cannot
+    be reached, and :class:`ConfigError` without sources.
+    """
+    if not sources:
+        raise ConfigError("no source given: pass --source FOLDER|FILE|s3://bucket/prefix")
+    report = RunReport(source=" ".join(sources))
+    with db.connect(settings, autocommit=True, application_name="weather-warehouse-ingest") as conn:
+        if not load.try_lock(conn):
+            report.abort(
+                ExitCode.LOCK_HELD,
+                f"another ingest run holds the lock ({load.lock_holder(conn)}); "
+                "this run did nothing",
+            )
+            report.finish()
+            return report
+        load.prepare_session(conn)
+        if abandoned := load.abandon_stale_runs(conn):
+            log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
+        report.run_id = load.start_run(conn, report.source)
+        try:
+            Run(conn, settings, report).go(sources, recompute_stats=recompute_stats)
+        except BaseException as exc:
+            report.abort(ExitCode.INTERNAL, f"run interrupted: {type(exc).__name__}: {exc}")
+            report.finish()
+            if not conn.broken:
+                load.finish_run(conn, report)
+            raise
+        report.finish()
+        load.finish_run(conn, report)
+    metrics.publish(settings, report)
+    return report
+
+
+class Run:
+    """The files of one run, in order: a first load in bulk, then one by one."""
+
+    def __init__(self, conn: Connection, settings: Settings, report: RunReport) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.report = report
+        self.run_id = report.run_id or 0
+        self.progress = Progress(0, settings.log_format)
+        self.known: dict[str, str] = {}
+        self.quiet: list[FileResult] = []
+
+    def go(self, source_names: Sequence[str], *, recompute_stats: bool) -> None:
+        try:
+            files = _list(source_names, self.settings)
+        except SourceUnreachable as exc:
+            self.report.abort(exc.exit_code, exc.message)
+            self.progress.finish(self.report)
+            return
+        self.progress = Progress(len(files), self.settings.log_format)
+        self.known = load.last_loaded(self.conn, [f.uri for f in files])
+        try:
+            pending = files
+            if len(files) > 1 and load.is_empty(self.conn):
+                pending = self._bulk(files)
+            for file in pending:
+                self._one(file)
+            if recompute_stats:
+                with self.conn.transaction():
+                    self.report.stations_years_recomputed += stats.recompute_all(self.conn)
+        finally:
+            self._flush()
+        self.progress.finish(self.report)
+
+    def _bulk(self, files: list[sources.SourceFile]) -> list[sources.SourceFile]:
+        """Load what can go in one bulk transaction; return the files left for one-by-one."""
+        later: list[sources.SourceFile] = []
+        with load.bulk_load(self.conn, self.run_id) as bulk:
+            for file in files:
+                result, parsed = self._prepare(file)
+                if parsed is None:
+                    self._done(result)
+                elif parsed.table != "observation":
+                    self._merge(parsed, result)
+                elif bulk.accepts(parsed):
+                    result.status = "loaded"
+                    bulk.add(parsed, result)
+                    self._done(result)
+                else:
+                    later.append(file)  # a station already in this batch: merge it after
+        self.report.stations_years_recomputed += bulk.station_years
+        log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
+        return later
+
+    def _one(self, file: sources.SourceFile) -> None:
+        result, parsed = self._prepare(file)
+        if parsed is not None:
+            self._merge(parsed, result)
+        else:
+            self._done(result)
+
+    def _prepare(self, file: sources.SourceFile) -> tuple[FileResult, Parsed | None]:
+        """Read, skip if already loaded, parse; the parsed file only if it should load."""
+        result = FileResult(
+            uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
+        )
+        result.seconds = time.perf_counter()
+        if file.etag is not None:
+            result.checksum = sources.checksum(file, b"")
+            if self.known.get(file.uri) == result.checksum:
+                result.status = "skipped"
+                return result, None
+        try:
+            data = file.read()
+        except sources.ReadFailed as exc:
+            result.error = exc.message
+            return result, None
+        result.checksum = sources.checksum(file, data)
+        if self.known.get(file.uri) == result.checksum:
+            result.status = "skipped"
+            return result, None
+        try:
+            parsed = formats.parse(file.uri, data)
+        except UnrecognisedFile as exc:
+            result.status, result.error = "rejected", exc.message
+            return result, None
+        result.format = parsed.format
+        result.rows_read = parsed.rows + parsed.lines_rejected
+        result.values_rejected_qc = parsed.values_rejected_qc
+        if not parsed.ok:
+            result.status, result.error = "rejected", parsed.summary()
+            result.rows_rejected = parsed.lines_rejected
+            return result, None
+        return result, parsed
+
+    def _merge(self, parsed: Parsed, result: FileResult) -> None:
+        result.status = "loaded"
+        try:
+            merged = load.load_file(self.conn, self.run_id, parsed, result)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            # A value the parser let through but the database refuses: the
+            # file fails alone, rolled back whole.
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            result.status, result.error = (
+                "failed",
+                f"{parsed.name}: the database refused it: {first}",
+            )
+            result.rows_inserted = result.rows_updated = 0
+        else:
+            self.report.stations_years_recomputed += merged.station_years
+        self._done(result)
+
+    def _done(self, result: FileResult) -> None:
+        result.seconds = time.perf_counter() - result.clock
+        if result.status != "loaded":
+            self.quiet.append(result)
+            if len(self.quiet) >= _LEDGER_BATCH and not self.conn.info.transaction_status:
+                self._flush()
+        self.report.add(result)
+        self.progress.file_done(result, self.report)
+
+    def _flush(self) -> None:
+        if self.quiet and not self.conn.broken:
+            load.record(self.conn, self.run_id, self.quiet)
+            self.quiet = []
+
+
+def _list(names: Iterable[str], settings: Settings) -> list[sources.SourceFile]:
+    """Every file of every source, each URI once, in the order given."""
+    found: dict[str, sources.SourceFile] = {}
+    for name in names:
+        for file in sources.list_files(name, settings):
+            found.setdefault(file.uri, file)
+    return list(found.values())

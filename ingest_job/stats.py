@@ -1,0 +1,113 @@
+"""Yearly statistics per station, recomputed exactly (numeric) from the observations.
+
+Per station and year: average maximum and minimum temperature in degrees
+Celsius (rounded to 6 places), total precipitation in centimetres (exact:
+tenths of a millimetre / 100), each NULL when the year has no value for it,
+and the number of days behind each. Only station-years a load touched are
+recomputed (listed in the session's ``touched_year`` table), or all of them.
+The station row's first/last date and observation count are kept in step.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+Connection = psycopg.Connection[tuple[object, ...]]
+
+_FIGURES = sql.SQL("""
+    round(avg(o.tmax_tenths_c) / 10, 6)                   AS avg_max_temp_c,
+    round(avg(o.tmin_tenths_c) / 10, 6)                   AS avg_min_temp_c,
+    round(sum(o.prcp_tenths_mm)::numeric / 100, 2)        AS total_precip_cm,
+    count(o.tmax_tenths_c)                                AS max_temp_days,
+    count(o.tmin_tenths_c)                                AS min_temp_days,
+    count(o.prcp_tenths_mm)                               AS precip_days,
+    count(*)                                              AS days,
+    min(o.obs_date)                                       AS first_date,
+    max(o.obs_date)                                       AS last_date
+""")
+
+_ALL_YEARS = sql.SQL("""
+CREATE TEMP TABLE year_figures ON COMMIT DROP AS
+SELECT o.station_id, extract(year FROM o.obs_date)::smallint AS year, {figures}
+FROM observation o
+GROUP BY 1, 2
+""").format(figures=_FIGURES)
+
+_TOUCHED_YEARS = sql.SQL("""
+CREATE TEMP TABLE year_figures ON COMMIT DROP AS
+SELECT t.station_id, t.year, {figures}
+FROM touched_year t
+JOIN observation o
+  ON o.station_id = t.station_id
+ AND o.obs_date >= make_date(t.year, 1, 1)
+ AND o.obs_date <  make_date(t.year + 1, 1, 1)
+GROUP BY 1, 2
+""").format(figures=_FIGURES)
+
+_UPSERT_STATS = """
+INSERT INTO weather_stats AS w (station_id, year, avg_max_temp_c, avg_min_temp_c,
+    total_precip_cm, max_temp_days, min_temp_days, precip_days, computed_at)
+SELECT station_id, year, avg_max_temp_c, avg_min_temp_c, total_precip_cm,
+       max_temp_days, min_temp_days, precip_days, now()
+FROM year_figures
+ON CONFLICT (station_id, year) DO UPDATE SET
+    avg_max_temp_c  = excluded.avg_max_temp_c,
+    avg_min_temp_c  = excluded.avg_min_temp_c,
+    total_precip_cm = excluded.total_precip_cm,
+    max_temp_days   = excluded.max_temp_days,
+    min_temp_days   = excluded.min_temp_days,
+    precip_days     = excluded.precip_days,
+    computed_at     = excluded.computed_at
+"""
+
+_DELETE_ORPHAN_STATS = """
+DELETE FROM weather_stats w
+WHERE NOT EXISTS (SELECT 1 FROM year_figures f
+                  WHERE f.station_id = w.station_id AND f.year = w.year)
+"""
+
+_STATION_TOTALS = """
+INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
+SELECT station_id, min(first_date), max(last_date), sum(days)
+FROM year_figures
+GROUP BY station_id
+ON CONFLICT (station_id) DO UPDATE SET
+    first_date = excluded.first_date,
+    last_date = excluded.last_date,
+    observation_count = excluded.observation_count,
+    updated_at = now()
+WHERE (s.first_date, s.last_date, s.observation_count)
+      IS DISTINCT FROM (excluded.first_date, excluded.last_date, excluded.observation_count)
+"""
+
+_EMPTY_STATIONS = """
+UPDATE station s SET first_date = NULL, last_date = NULL, observation_count = 0, updated_at = now()
+WHERE s.observation_count <> 0
+  AND NOT EXISTS (SELECT 1 FROM year_figures f WHERE f.station_id = s.station_id)
+"""
+
+
+def recompute_touched(conn: Connection) -> int:
+    """Recompute the station-years in ``touched_year``; returns how many.
+
+    Call inside the transaction that loaded them.
+    """
+    conn.execute(_TOUCHED_YEARS)
+    count = conn.execute(_UPSERT_STATS).rowcount
+    conn.execute("DROP TABLE year_figures")
+    return count
+
+
+def recompute_all(conn: Connection) -> int:
+    """Recompute every station-year and every station's totals; returns the station-years.
+
+    Call inside a transaction.
+    """
+    conn.execute(_ALL_YEARS)
+    count = conn.execute(_UPSERT_STATS).rowcount
+    conn.execute(_DELETE_ORPHAN_STATS)
+    conn.execute(_STATION_TOTALS)
+    conn.execute(_EMPTY_STATIONS)
+    conn.execute("DROP TABLE year_figures")
+    return count
