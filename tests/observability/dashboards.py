@@ -1,0 +1,52 @@
+"""The committed Grafana dashboards and the PromQL their panels run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.observability.chart import CHART
+
+FOLDER = CHART / "files" / "dashboards"
+
+
+def files() -> list[Path]:
+    """The dashboard JSON files the chart ships."""
+    return sorted(FOLDER.glob("*.json"))
+
+
+def load(path: Path) -> dict[str, Any]:
+    board: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return board
+
+
+def panels(board: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every panel that queries data (rows excluded, collapsed rows' panels included)."""
+    found: list[dict[str, Any]] = []
+    for panel in board["panels"]:
+        if panel["type"] == "row":
+            found.extend(panel.get("panels", []))
+        else:
+            found.append(panel)
+    return found
+
+
+def queries() -> list[tuple[str, str]]:
+    """``(where, expr)`` for every panel target of every dashboard."""
+    return [
+        (f"{path.name}: {panel['title']}", target["expr"])
+        for path in files()
+        for panel in panels(load(path))
+        for target in panel["targets"]
+    ]
+
+
+def variable_queries() -> list[tuple[str, str]]:
+    """``(where, query)`` for every templating variable that queries Prometheus."""
+    return [
+        (f"{path.name}: ${variable['name']}", variable["query"])
+        for path in files()
+        for variable in load(path)["templating"]["list"]
+        if variable["type"] == "query"
+    ]
