@@ -217,7 +217,7 @@ def is_empty(conn: Connection) -> bool:
 
 
 def record(conn: Connection, run_id: int, results: Iterable[FileResult]) -> None:
-    """Write ledger rows for files that loaded nothing (skipped, rejected, failed)."""
+    """Write ledger rows, many at once."""
     with conn.cursor() as cur:
         cur.executemany(_INSERT_FILE, [_ledger_row(run_id, r) for r in results])
 
@@ -259,10 +259,10 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
 class BulkLoad:
     """The files of a first load into an empty ``observation`` table (see :func:`bulk_load`)."""
 
-    def __init__(self, conn: Connection, run_id: int) -> None:
-        self.conn = conn
-        self.run_id = run_id
+    def __init__(self, copy: psycopg.Copy) -> None:
+        self._copy = copy
         self.stations: set[str] = set()
+        self.loaded: list[FileResult] = []
         self.station_years = 0
 
     def accepts(self, parsed: Parsed) -> bool:
@@ -277,20 +277,21 @@ class BulkLoad:
         )
 
     def add(self, parsed: Parsed, result: FileResult) -> None:
-        """COPY one file straight into ``observation`` and write its ledger row."""
-        copy_rows(self.conn, "observation", COLUMNS["observation"], parsed.payload)
+        """Stream one file's rows into the batch's COPY; its ledger row follows at the end."""
+        self._copy.write(parsed.payload)
         self.stations |= parsed.stations
         result.rows_inserted = parsed.rows
-        self.conn.execute(_INSERT_FILE, _ledger_row(self.run_id, result))
+        self.loaded.append(result)
 
 
 @contextmanager
 def bulk_load(conn: Connection, run_id: int) -> Iterator[BulkLoad]:
-    """One transaction for a first load: drop the key, COPY, rebuild the key, all statistics.
+    """One transaction for a first load: drop the key, one COPY, rebuild the key, all statistics.
 
-    On a clean exit everything commits at once; on an exception nothing does
-    (the table stays empty, the ledger unchanged). The table is locked
-    meanwhile: readers wait a few seconds on the very first load.
+    Every file goes through one COPY, so that PostgreSQL stores one file's
+    rows while the next is parsed. On a clean exit everything commits at
+    once, ledger rows included; on an exception nothing does (the table stays
+    empty). The table is locked meanwhile: readers wait on the very first load.
     """
     with conn.transaction():
         conn.execute("LOCK TABLE observation IN ACCESS EXCLUSIVE MODE")
@@ -298,8 +299,14 @@ def bulk_load(conn: Connection, run_id: int) -> Iterator[BulkLoad]:
             "SELECT set_config('maintenance_work_mem', %s, true)", (_BULK_MAINTENANCE_WORK_MEM,)
         )
         conn.execute("ALTER TABLE observation DROP CONSTRAINT observation_pkey")
-        bulk = BulkLoad(conn, run_id)
-        yield bulk
+        statement = sql.SQL("COPY observation ({}) FROM STDIN").format(
+            sql.SQL(", ").join(map(sql.Identifier, COLUMNS["observation"]))
+        )
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            bulk = BulkLoad(copy)
+            yield bulk
+        if bulk.loaded:
+            record(conn, run_id, bulk.loaded)
         conn.execute(
             "ALTER TABLE observation ADD CONSTRAINT observation_pkey "
             "PRIMARY KEY (station_id, obs_date)"

@@ -109,14 +109,14 @@ class Run:
                 result, parsed = self._prepare(file)
                 if parsed is None:
                     self._done(result)
-                elif parsed.table != "observation":
-                    self._merge(parsed, result)
                 elif bulk.accepts(parsed):
                     result.status = "loaded"
                     bulk.add(parsed, result)
                     self._done(result)
                 else:
-                    later.append(file)  # a station already in this batch: merge it after
+                    # Not observations, or a station already in the batch:
+                    # merged one by one once the batch is in.
+                    later.append(file)
         self.report.stations_years_recomputed += bulk.station_years
         log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
         return later
