@@ -173,6 +173,6 @@ is a pre-install hook and runs before the ConfigMap exists).
 
 {{/* The checkov skips every workload shares, each with its reason. */}}
 {{- define "weather-warehouse.checkovSkips" -}}
-checkov.io/skip1: CKV_K8S_43=The image is pinned by tag per environment in git (GitOps); image.digest pins by digest where the registry is known
-checkov.io/skip2: CKV_K8S_35=Only the database user name is an env var (libpq PGUSER); the password is a mounted file (DATABASE_PASSWORD_FILE)
+checkov.io/skip1: "CKV_K8S_43=The image is pinned by tag per environment in git (GitOps); image.digest pins by digest where the registry is known"
+checkov.io/skip2: "CKV_K8S_35=Env vars from Secrets hold only the database user name (PGUSER, not a credential) and, when configured, the cursor signing key (CURSOR_SECRET has no file variant); the database password and upload token are mounted files"
 {{- end }}

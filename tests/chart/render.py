@@ -1,0 +1,214 @@
+"""Render the Helm chart and check the result with tools no one here wrote.
+
+Reusable by every test that renders the chart (the chart's own scenarios in
+``helm/weather-warehouse/ci/`` and the GitOps environments in ``k8s/envs/``):
+
+- :func:`render`: ``helm template`` with values files, parsed into objects;
+- :func:`lint`: ``helm lint --strict``;
+- :func:`validate_builtin`: built-in kinds against the Kubernetes schemas
+  (``kubernetes-validate --strict``) of one Kubernetes version;
+- :func:`validate_crds`: custom resources against their upstream CRD schemas
+  (the npm ``@kubernetes-models`` validators, run by Node);
+- :func:`run_checkov`: checkov's Kubernetes checks.
+
+Every checker returns a list of human-readable problems: empty means clean.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.tools import node_modules, require
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "helm" / "weather-warehouse"
+VALIDATOR = Path(__file__).resolve().parent / "validate_crds.mjs"
+
+# The cluster has the prometheus-operator CRDs (Argo CD passes the cluster's
+# API versions to `helm template`; tests say so explicitly).
+DEFAULT_API_VERSIONS = ("monitoring.coreos.com/v1",)
+
+# API groups whose kinds are custom resources (validated by validate_crds).
+CRD_GROUPS = ("external-secrets.io", "monitoring.coreos.com")
+
+Manifest = dict[str, Any]
+
+
+def scenario_files() -> list[Path]:
+    """The chart's own scenarios: ``helm/weather-warehouse/ci/*-values.yaml``."""
+    return sorted((CHART / "ci").glob("*-values.yaml"))
+
+
+def environment_files() -> list[Path]:
+    """The GitOps environments' values: ``k8s/envs/*/values.yaml`` (none until they exist)."""
+    return sorted((REPO / "k8s" / "envs").glob("*/values.yaml"))
+
+
+def _values_args(values_files: Sequence[Path], set_values: Mapping[str, Any] | None) -> list[str]:
+    args: list[str] = []
+    for path in values_files:
+        args += ["--values", str(path)]
+    for key, value in (set_values or {}).items():
+        args += ["--set-json", f"{key}={json.dumps(value)}"]
+    return args
+
+
+def render(
+    values_files: Sequence[Path],
+    release: str = "wh",
+    namespace: str = "weather",
+    helm: str = "helm3",
+    set_values: Mapping[str, Any] | None = None,
+    *,
+    api_versions: Iterable[str] = DEFAULT_API_VERSIONS,
+) -> list[Manifest]:
+    """``helm template`` the chart and return the objects it renders (hooks included).
+
+    ``set_values`` maps dotted keys to values (passed with ``--set-json``, so
+    types are kept). Raises :class:`subprocess.CalledProcessError` (with
+    Helm's message in ``stderr``) when rendering fails.
+    """
+    command = [str(require(helm)), "template", release, str(CHART), "--namespace", namespace]
+    command += _values_args(values_files, set_values)
+    for version in api_versions:
+        command += ["--api-versions", version]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def render_error(
+    values_files: Sequence[Path],
+    set_values: Mapping[str, Any] | None = None,
+    helm: str = "helm3",
+) -> str:
+    """Helm's error message for a rendering that must fail ("" if it rendered)."""
+    try:
+        render(values_files, helm=helm, set_values=set_values)
+    except subprocess.CalledProcessError as exc:
+        return str(exc.stderr)
+    return ""
+
+
+def lint(
+    values_files: Sequence[Path],
+    helm: str = "helm3",
+    set_values: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """``helm lint --strict``: its output when it fails, else []."""
+    command = [str(require(helm)), "lint", "--strict", str(CHART), "--namespace", "weather"]
+    command += _values_args(values_files, set_values)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    return [] if result.returncode == 0 else [result.stdout + result.stderr]
+
+
+def is_custom(obj: Manifest) -> bool:
+    """Whether ``obj`` is a custom resource (its group belongs to an installed CRD)."""
+    return str(obj["apiVersion"]).split("/")[0] in CRD_GROUPS
+
+
+def named(objects: Iterable[Manifest], kind: str, name_suffix: str = "") -> Manifest:
+    """The one object of ``kind`` whose name ends with ``name_suffix``."""
+    found = [
+        o for o in objects if o["kind"] == kind and o["metadata"]["name"].endswith(name_suffix)
+    ]
+    assert len(found) == 1, f"expected one {kind} named *{name_suffix}, found {len(found)}"
+    return found[0]
+
+
+def _write_yaml(objects: Iterable[Manifest], folder: Path) -> Path:
+    path = folder / "manifests.yaml"
+    path.write_text(yaml.safe_dump_all(list(objects), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def validate_builtin(objects: Sequence[Manifest], k8s_version: str) -> list[str]:
+    """Built-in objects against the Kubernetes ``k8s_version`` (e.g. "1.30.0") schemas, strictly."""
+    builtin = [o for o in objects if not is_custom(o)]
+    tool = require("kubernetes-validate")
+    with tempfile.TemporaryDirectory(prefix="wh-k8s-") as folder:
+        path = _write_yaml(builtin, Path(folder))
+        result = subprocess.run(
+            [str(tool), "--strict", "--no-warn", "-k", k8s_version, str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    output = (result.stdout + result.stderr).splitlines()
+    problems = [line for line in output if not line.startswith("INFO")]
+    passed = sum(1 for line in output if line.startswith("INFO") and " passed " in line)
+    if result.returncode != 0 and not problems:
+        problems = [f"kubernetes-validate exited {result.returncode}"]
+    if not problems and passed != len(builtin):
+        problems = [f"kubernetes-validate checked {passed} of {len(builtin)} objects"]
+    return problems
+
+
+def validate_crds(objects: Sequence[Manifest]) -> list[str]:
+    """Custom resources against the upstream CRD schemas (npm ``@kubernetes-models``)."""
+    custom = [o for o in objects if is_custom(o)]
+    if not custom:
+        return []
+    modules = node_modules()
+    result = subprocess.run(
+        [str(require("node")), str(VALIDATOR), str(modules)],
+        input=json.dumps(custom),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        return [f"validator failed: {result.stderr.strip()}"]
+    reports = json.loads(result.stdout)
+    assert len(reports) == len(custom)
+    return [
+        f"{report['kind']} {report['name']}: {error}"
+        for report in reports
+        for error in report["errors"]
+    ]
+
+
+def run_checkov(objects: Sequence[Manifest]) -> list[str]:
+    """checkov's Kubernetes checks: one line per failed check (the chart's skips pass)."""
+    tool = require("checkov")
+    with tempfile.TemporaryDirectory(prefix="wh-checkov-") as folder:
+        path = _write_yaml(objects, Path(folder))
+        result = subprocess.run(
+            [
+                str(tool),
+                "--skip-download",
+                "--framework",
+                "kubernetes",
+                "--quiet",
+                "--output",
+                "json",
+                "--file",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return [f"checkov did not report (exit {result.returncode}): {result.stderr[-2000:]}"]
+    reports = report if isinstance(report, list) else [report]
+    failures = [
+        f"{check['check_id']} {check['resource']}: {check['check_name']}"
+        for one in reports
+        for check in one.get("results", {}).get("failed_checks", [])
+    ]
+    checked = sum(one.get("summary", {}).get("resource_count", 0) for one in reports)
+    if checked == 0:
+        failures.append("checkov checked no resources")
+    return failures
