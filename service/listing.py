@@ -10,6 +10,7 @@ knows nothing of weather, statistics or yields.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -68,6 +69,7 @@ def parse_query(model: type[M], params: QueryParams) -> M:
         raise from_validation(exc) from None
 
 
+@functools.cache
 def _list_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         field.alias or name

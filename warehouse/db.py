@@ -6,6 +6,9 @@ names host, port, database and user, never the password.
 
 from __future__ import annotations
 
+import time
+import weakref
+
 import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg_pool import AsyncConnectionPool
@@ -94,7 +97,7 @@ def async_pool(
     read: bool = True,
     application_name: str = "weather-warehouse-api",
 ) -> AsyncConnectionPool:
-    """An unopened async pool whose connections are checked before use.
+    """An unopened async pool whose connections are checked before use when idle.
 
     The caller opens it (``await pool.open()``) in the app's lifespan. Opening
     does not wait for the database, so the API starts (and answers 503) while
@@ -106,15 +109,46 @@ def async_pool(
         application_name=application_name,
         statement_timeout_ms=settings.database_statement_timeout_ms,
     )
+    idle = IdleCheck()
     return AsyncConnectionPool(
         info,
         min_size=settings.database_pool_min_size,
         max_size=settings.database_pool_max_size,
         open=False,
-        check=AsyncConnectionPool.check_connection,
+        # The API only reads: autocommit spares a BEGIN and a ROLLBACK per request.
+        kwargs={"autocommit": True},
+        check=idle.check,
+        reset=idle.returned,
         timeout=settings.database_connect_timeout_s,
         name="read" if read else "primary",
     )
+
+
+class IdleCheck:
+    """Check a pooled connection before use only if it sat idle for a while.
+
+    A connection returned a moment ago just worked; pinging it again would
+    double the round trips of a busy API. One that idled may have been cut
+    (database restart, failover, a NAT or proxy timeout) and is pinged first;
+    the pool replaces it if the ping fails.
+    """
+
+    AFTER_IDLE_S = 1.0
+
+    def __init__(self) -> None:
+        self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[object], float] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def returned(self, conn: psycopg.AsyncConnection[object]) -> None:
+        """Pool ``reset`` callback: remember when the connection came back."""
+        self._returned_at[conn] = time.monotonic()
+
+    async def check(self, conn: psycopg.AsyncConnection[object]) -> None:
+        """Pool ``check`` callback: ping unless the connection was used just now."""
+        returned_at = self._returned_at.get(conn)
+        if returned_at is None or time.monotonic() - returned_at > self.AFTER_IDLE_S:
+            await AsyncConnectionPool.check_connection(conn)
 
 
 # Advisory lock keys (pg_advisory_lock takes a bigint). Fixed, distinct
