@@ -134,6 +134,15 @@ def try_lock(conn: Connection) -> bool:
     return bool(row and row[0])
 
 
+def unlock(conn: Connection) -> None:
+    """Release the ingest lock now.
+
+    Closing the connection would release it too, but only once the server
+    process has noticed, which can be after the next run has already tried.
+    """
+    conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
+
+
 def lock_holder(conn: Connection) -> str:
     """Who holds the ingest lock, for the refusal message."""
     row = conn.execute(

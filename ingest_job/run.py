@@ -49,22 +49,36 @@ def ingest(
             )
             report.finish()
             return report
-        load.prepare_session(conn)
-        if abandoned := load.abandon_stale_runs(conn):
-            log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
-        report.run_id = load.start_run(conn, report.source)
         try:
-            Run(conn, settings, report).go(sources, recompute_stats=recompute_stats)
-        except BaseException as exc:
-            report.abort(ExitCode.INTERNAL, f"run interrupted: {type(exc).__name__}: {exc}")
-            report.finish()
+            _locked_run(conn, settings, sources, report, recompute_stats)
+        finally:
             if not conn.broken:
-                load.finish_run(conn, report)
-            raise
-        report.finish()
-        load.finish_run(conn, report)
+                load.unlock(conn)
     metrics.publish(settings, report)
     return report
+
+
+def _locked_run(
+    conn: Connection,
+    settings: Settings,
+    sources: Sequence[str],
+    report: RunReport,
+    recompute_stats: bool,
+) -> None:
+    load.prepare_session(conn)
+    if abandoned := load.abandon_stale_runs(conn):
+        log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
+    report.run_id = load.start_run(conn, report.source)
+    try:
+        Run(conn, settings, report).go(sources, recompute_stats=recompute_stats)
+    except BaseException as exc:
+        report.abort(ExitCode.INTERNAL, f"run interrupted: {type(exc).__name__}: {exc}")
+        report.finish()
+        if not conn.broken:
+            load.finish_run(conn, report)
+        raise
+    report.finish()
+    load.finish_run(conn, report)
 
 
 class Run:
