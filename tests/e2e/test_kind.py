@@ -155,4 +155,6 @@ def test_the_api_is_ready_through_a_port_forward(api_socket: socket.socket) -> N
 def test_the_api_serves_the_station_the_ingest_job_loaded(api_socket: socket.socket) -> None:
     status, body = _get(api_socket, f"/api/stations/{STATION}")
     assert status == 200, body
-    assert json.loads(body)["station_id"] == STATION
+    station = json.loads(body)
+    assert station["station_id"] == STATION
+    assert station["observation_count"] > 0
