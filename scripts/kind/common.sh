@@ -45,7 +45,10 @@ require_cluster() {
 
 # The name of the release's object of KIND with component COMPONENT (api, ingest).
 component_name() {
-    k get "$1" --namespace "$NAMESPACE" \
+    local name
+    name=$(k get "$1" --namespace "$NAMESPACE" \
         --selector "app.kubernetes.io/instance=$RELEASE,app.kubernetes.io/component=$2" \
-        --output jsonpath='{.items[0].metadata.name}'
+        --output jsonpath='{.items[0].metadata.name}')
+    [ -n "$name" ] || die "no $1 of component $2 in release $RELEASE (namespace $NAMESPACE)"
+    echo "$name"
 }
