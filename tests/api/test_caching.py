@@ -67,19 +67,17 @@ def fresh_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
     postgres.drop_database(pg_server, name)
 
 
-def test_a_new_ingest_run_changes_the_etag(
-    fresh_url: str, real_data: Path, tmp_path: Path
-) -> None:
+def test_a_new_ingest_run_changes_the_etag(fresh_url: str, real_data: Path, tmp_path: Path) -> None:
     settings = api_settings(fresh_url)
     with TestClient(create_app(settings)) as client:
         assert "etag" not in client.get(WEATHER).headers  # no run has finished yet
         load_real_files(settings, tmp_path / "first", real_data)
-        client.app.state.warehouse.freshness.expire()  # type: ignore[attr-defined]
+        client.app.state.warehouse.freshness.expire()
         first = client.get(WEATHER).headers["etag"]
         second_folder = tmp_path / "second"
         second_folder.mkdir()
         (second_folder / "USC00999999.txt").write_text("20200101\t  10\t  -5\t   0\n")
         ingest(settings, [str(second_folder)])
-        client.app.state.warehouse.freshness.expire()  # type: ignore[attr-defined]
+        client.app.state.warehouse.freshness.expire()
         second = client.get(WEATHER).headers["etag"]
     assert first != second

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,19 +18,19 @@ from tests.api.conftest import STATIONS, api_settings
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response: object, status: int) -> dict[str, object]:
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     """The response is a problem document with ``status``; returns its body."""
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    assert response.headers["content-type"] == PROBLEM  # type: ignore[attr-defined]
-    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["title"]
-    assert body["request_id"] == response.headers["x-request-id"]  # type: ignore[attr-defined]
+    assert body["request_id"] == response.headers["x-request-id"]
     return body
 
 
-def parameters(body: dict[str, object]) -> list[object]:
-    return [error["parameter"] for error in body["errors"]]  # type: ignore[attr-defined, index]
+def parameters(body: dict[str, Any]) -> list[str]:
+    return [error["parameter"] for error in body["errors"]]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,7 @@ def test_a_bug_is_a_bare_500_and_its_details_go_to_the_log(
     assert body["request_id"] == "req-500-test"
     assert "secret" not in response.text
     (record,) = [r for r in caplog.records if r.getMessage() == "unhandled error"]
-    assert record.request_id == "req-500-test"  # type: ignore[attr-defined]
+    assert record.request_id == "req-500-test"
     assert record.exc_info is not None
     assert "secret internal detail" in str(record.exc_info[1])
 

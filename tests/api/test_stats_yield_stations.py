@@ -11,22 +11,21 @@ from tests.api.conftest import STATIONS, db_rows
 from tests.api.test_weather import all_pages
 
 
-def test_stats_rows_are_the_stored_statistics_rounded(
-    client: TestClient, loaded_url: str
-) -> None:
+def test_stats_rows_are_the_stored_statistics_rounded(client: TestClient, loaded_url: str) -> None:
     stored = db_rows(
         loaded_url,
         "SELECT avg_max_temp_c, avg_min_temp_c, total_precip_cm, max_temp_days,"
         " min_temp_days, precip_days FROM weather_stats WHERE station_id = %s AND year = 1990",
         (STATIONS[0],),
     )[0]
-    (row,) = client.get("/api/weather/stats", params={"station_id": STATIONS[0], "year": 1990}).json()["data"]  # fmt: skip
+    params = {"station_id": STATIONS[0], "year": 1990}
+    (row,) = client.get("/api/weather/stats", params=params).json()["data"]
     assert row == {
         "station_id": STATIONS[0],
         "year": 1990,
-        "avg_max_temp_c": round(float(stored[0]), 2),  # type: ignore[arg-type]
-        "avg_min_temp_c": round(float(stored[1]), 2),  # type: ignore[arg-type]
-        "total_precip_cm": round(float(stored[2]), 2),  # type: ignore[arg-type]
+        "avg_max_temp_c": round(float(stored[0]), 2),
+        "avg_min_temp_c": round(float(stored[1]), 2),
+        "total_precip_cm": round(float(stored[2]), 2),
         "max_temp_days": stored[3],
         "min_temp_days": stored[4],
         "precip_days": stored[5],

@@ -1,0 +1,69 @@
+"""The database goes away and comes back: 503 with Retry-After, then recovery without a restart."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from ingest_job.run import ingest
+from service.app import create_app
+from tests.api.conftest import api_settings
+from warehouse import migrate
+from warehouse.embedded_pg import EmbeddedPostgres
+
+WEATHER = "/api/weather?station_id=USC00000001"
+
+
+@pytest.fixture
+def own_server() -> Iterator[EmbeddedPostgres]:
+    """A server of this test's own, so that stopping it disturbs no other test."""
+    base = Path(tempfile.mkdtemp(prefix="wh-api-outage-"))
+    base.chmod(0o755)  # the server may run as another user (tests under root)
+    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(mode="immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_outage_gives_503_then_the_api_recovers(
+    own_server: EmbeddedPostgres, tmp_path: Path
+) -> None:
+    with psycopg.connect(own_server.url(), autocommit=True) as conn:
+        migrate.migrate(conn)
+    settings = api_settings(own_server.url(), database_connect_timeout_s=1)
+    (tmp_path / "USC00000001.txt").write_text("20200101\t  10\t  -5\t   0\n")
+    ingest(settings, [str(tmp_path)])
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get(WEATHER).status_code == 200
+
+        own_server.stop()
+        response = client.get(WEATHER)
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert int(response.headers["retry-after"]) > 0
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200  # liveness never asks the database
+
+        own_server.start()
+        # The pool reconnects in the background; each attempt below waits at
+        # most the 1 s pool timeout, so this loop is bounded, not timed.
+        deadline = time.monotonic() + 60
+        statuses = []
+        while time.monotonic() < deadline:
+            statuses.append(client.get(WEATHER).status_code)
+            if statuses[-1] == 200:
+                break
+        assert statuses[-1] == 200, statuses
+        assert set(statuses) <= {200, 503}
+        assert client.get("/readyz").status_code == 200
