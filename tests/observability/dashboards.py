@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,14 @@ def queries() -> list[tuple[str, str]]:
     ]
 
 
-def variable_queries() -> list[tuple[str, str]]:
-    """``(where, query)`` for every templating variable that queries Prometheus."""
-    return [
-        (f"{path.name}: ${variable['name']}", variable["query"])
-        for path in files()
-        for variable in load(path)["templating"]["list"]
-        if variable["type"] == "query"
-    ]
+def label_variables() -> list[tuple[str, str, str]]:
+    """``(where, series selector, label)`` of every ``label_values(...)`` variable."""
+    found = []
+    for path in files():
+        for variable in load(path)["templating"]["list"]:
+            if variable["type"] != "query":
+                continue
+            match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", variable["query"])
+            assert match, f"{path.name}: ${variable['name']} is not label_values(series, label)"
+            found.append((f"{path.name}: ${variable['name']}", match[1], match[2]))
+    return found

@@ -1,0 +1,176 @@
+"""A running Weather Warehouse for the observability tests, started once per module.
+
+A database role with a password (the harness trusts only ``postgres``), a
+real ingest run that pushes to a real Pushgateway, the real API serving
+that database, and on demand a real Prometheus scraping both.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from tests import cli
+from tests.harness import postgres, prometheus, pushgateway
+from tests.observability import chart
+from tests.tools import require
+from warehouse.embedded_pg import EmbeddedPostgres, free_port
+
+ROLE = "ww_observed"
+# Distinctive, so that finding it anywhere in an output is never a coincidence.
+PASSWORD = "pw-Obs3rv-9f2c7d"
+PUSHGATEWAY_JOB = "weather_warehouse_ingest"
+STATIONS = ("USC00110072.txt", "USC00110187.txt")
+API_JOB = "ww-weather-warehouse"  # the Service name, as a ServiceMonitor scrape names the job
+
+
+@dataclass(frozen=True)
+class System:
+    """What the tests look at: URLs, the API's log file, the ingest run's output."""
+
+    database_url: str
+    api: str
+    api_log: Path
+    pushgateway: str
+    ingest: subprocess.CompletedProcess[str]
+    folder: Path
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET ``url``: status, headers, body (error statuses included)."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+TRAFFIC = (
+    "/api/weather",
+    "/api/weather?station_id=USC00110072",
+    "/api/weather/stats",
+    "/api/yield",
+    "/api/stations",
+    "/api/stations/USC00110072",
+    "/api/stations/USC99999999",
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/no/such/page",
+)
+
+
+def send_traffic(api: str) -> None:
+    """Requests to every kind of route, some answered with 4xx."""
+    for path in TRAFFIC:
+        get(api + path)
+
+
+def _create_role(server: EmbeddedPostgres, database: str) -> None:
+    # Membership of the owner role gives the table owner's rights (the bulk
+    # loader needs them) without the superuser attribute.
+    with postgres.admin(server) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {ROLE}")
+        conn.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}' IN ROLE postgres")
+    with psycopg.connect(server.url(database), autocommit=True) as conn:
+        conn.execute(f"GRANT ALL ON DATABASE {database} TO {ROLE}")
+
+
+def _drop_role(server: EmbeddedPostgres) -> None:
+    with postgres.admin(server) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {ROLE}")
+
+
+def _with_password(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    rest = rest.split("@", 1)[1] if "@" in rest else rest
+    return f"{scheme}://{ROLE}:{PASSWORD}@{rest}"
+
+
+@pytest.fixture(scope="module")
+def system(
+    pg_server: EmbeddedPostgres,
+    _pushgateway_server: str,
+    real_data: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[System]:
+    """Ingest two real station files and the yield file, then serve them."""
+    folder = tmp_path_factory.mktemp("system")
+    name = postgres.new_database(pg_server)
+    _create_role(pg_server, name)
+    url = _with_password(pg_server.url(name))
+    pushgateway.reset(_pushgateway_server)
+    sources = [real_data / "wx_data" / s for s in STATIONS]
+    sources.append(real_data / "yld_data" / "US_corn_grain_yield.txt")
+    ingest = cli.run(
+        "ingest",
+        *[arg for source in sources for arg in ("--source", str(source))],
+        env={"DATABASE_URL": url, "PUSHGATEWAY_URL": _pushgateway_server},
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    port = free_port()
+    api_log = folder / "api.log"
+    env = {"DATABASE_URL": url, "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
+    with api_log.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "warehouse.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=cli.command_env(env), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    api = f"http://127.0.0.1:{port}"
+    try:
+        prometheus.wait_for(lambda: _ready(api, server), "the API to be ready", timeout=60)
+        send_traffic(api)
+        yield System(url, api, api_log, _pushgateway_server, ingest, folder)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        postgres.drop_database(pg_server, name)
+        _drop_role(pg_server)
+
+
+def _ready(api: str, server: subprocess.Popen[bytes]) -> bool:
+    if server.poll() is not None:
+        raise RuntimeError(f"the API exited with {server.returncode}")
+    try:
+        return get(api + "/readyz")[0] == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def prometheus_url(system: System) -> Iterator[str]:
+    """A real Prometheus scraping the API and the Pushgateway every second, with the
+    chart's alert rules loaded; yielded once both scrapes have landed."""
+    rules = system.folder / "rules.yaml"
+    spec = chart.only(chart.render(), "PrometheusRule")["spec"]
+    rules.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    jobs = [
+        prometheus.scrape_job(
+            API_JOB, system.api.removeprefix("http://"), labels={"namespace": chart.NAMESPACE}
+        ),
+        prometheus.scrape_job(
+            "pushgateway", system.pushgateway.removeprefix("http://"), honor_labels=True
+        ),
+    ]
+    binary = require("prometheus")
+    with prometheus.running_server(binary, system.folder / "prometheus", jobs, [rules]) as url:
+        for expr in (
+            f'weather_warehouse_http_requests_total{{job="{API_JOB}"}}',
+            f'weather_warehouse_ingest_success{{job="{PUSHGATEWAY_JOB}"}}',
+        ):
+            prometheus.wait_for(
+                lambda expr=expr: prometheus.query(url, expr)["data"]["result"],
+                f"Prometheus to scrape {expr}",
+            )
+        yield url

@@ -1,0 +1,115 @@
+"""Every metric a dashboard, an alert or the CloudWatch allow-list uses is really there.
+
+"There" means in what the running API exposes at /metrics after some
+traffic, or in what a real ingest run pushed to the Pushgateway; the alerts
+may also use kube-state-metrics, which the cluster provides.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.observability import chart, dashboards
+from tests.observability.cloudwatch import collector_config, declarations, scrape_keep_pattern
+from tests.observability.conftest import PUSHGATEWAY_JOB, System, get, send_traffic
+from tests.observability.exposition import samples
+from tests.observability.promql import metric_names
+
+DOCS = chart.REPO / "docs" / "observability.md"
+
+
+def documented_kube_state_metrics() -> set[str]:
+    """The kube-state-metrics series docs/observability.md says the alerts read."""
+    return set(re.findall(r"`(kube_[a-z_]+)`", DOCS.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def api_samples(system: System) -> dict[str, set[str]]:
+    send_traffic(system.api)
+    return samples(system.api + "/metrics")
+
+
+@pytest.fixture(scope="module")
+def pushed_samples(system: System) -> dict[str, set[str]]:
+    return samples(system.pushgateway + "/metrics", job=PUSHGATEWAY_JOB)
+
+
+def alert_exprs() -> list[tuple[str, str]]:
+    spec = chart.only(chart.render(), "PrometheusRule")["spec"]
+    return [(rule["alert"], rule["expr"]) for group in spec["groups"] for rule in group["rules"]]
+
+
+def test_every_dashboard_metric_is_exposed_by_the_api_or_pushed_by_the_job(
+    api_samples: dict[str, set[str]], pushed_samples: dict[str, set[str]]
+) -> None:
+    known = set(api_samples) | set(pushed_samples)
+    variables = [(where, series) for where, series, _ in dashboards.label_variables()]
+    queries = dashboards.queries() + variables
+    used = {(where, name) for where, expr in queries for name in metric_names(expr)}
+    assert used, "no metric found in the dashboards"
+    assert sorted((w, n) for w, n in used if n not in known) == []
+
+
+def test_every_alert_metric_is_exposed_pushed_or_from_kube_state_metrics(
+    api_samples: dict[str, set[str]], pushed_samples: dict[str, set[str]]
+) -> None:
+    known = set(api_samples) | set(pushed_samples) | documented_kube_state_metrics()
+    used = {(alert, name) for alert, expr in alert_exprs() for name in metric_names(expr)}
+    assert sorted((a, n) for a, n in used if n not in known) == []
+
+
+def test_every_cloudwatch_allow_listed_metric_is_exposed_with_its_dimensions(
+    system: System,
+) -> None:
+    exposed = samples(system.api + "/metrics", families=True)
+    # The collector's relabelling adds namespace and pod to every series.
+    added = {"namespace", "pod"}
+    for declaration in declarations(collector_config()):
+        (selector,) = declaration["metric_name_selectors"]
+        matching = [name for name in exposed if re.search(selector, name)]
+        assert matching, f"{selector} matches nothing the API exposes"
+        labels = set().union(*(exposed[name] for name in matching)) | added
+        for dimensions in declaration["dimensions"]:
+            assert set(dimensions) <= labels, (selector, dimensions)
+
+
+def test_cloudwatch_scrape_keeps_exactly_the_series_the_declarations_export(
+    api_samples: dict[str, set[str]],
+) -> None:
+    config = collector_config()
+    keep = scrape_keep_pattern(config)
+    allowed: set[str] = set()
+    for declaration in declarations(config):
+        (selector,) = declaration["metric_name_selectors"]
+        name = selector.strip("^$").replace("(_total)?", "_total")
+        allowed |= {name, f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+    kept = {name for name in api_samples if keep.match(name)}
+    assert kept == allowed & set(api_samples)
+    assert "weather_warehouse_http_requests_created" not in kept
+
+
+def test_api_exposes_every_documented_api_metric(api_samples: dict[str, set[str]]) -> None:
+    section = DOCS.read_text(encoding="utf-8").split("### API", 1)[1].split("### Ingest", 1)[0]
+    documented = set(re.findall(r"^\| `(weather_warehouse_[a-z_]+)`", section, re.MULTILINE))
+    assert len(documented) == 8
+    for name in documented:
+        family = {name, f"{name}_bucket", f"{name}_count"}
+        assert family & set(api_samples), name
+
+
+def test_job_pushes_every_documented_ingest_metric(pushed_samples: dict[str, set[str]]) -> None:
+    section = DOCS.read_text(encoding="utf-8").split("### Ingest job", 1)[1].split("###", 1)[0]
+    documented = set(re.findall(r"^\| `(weather_warehouse_[a-z_]+)`", section, re.MULTILINE))
+    assert len(documented) == 7
+    assert documented <= set(pushed_samples)
+
+
+def test_api_route_label_holds_templates_not_ids(system: System) -> None:
+    send_traffic(system.api)
+    body = get(system.api + "/metrics")[2].decode()
+    routes = set(re.findall(r'weather_warehouse_http_requests_total\{[^}]*route="([^"]*)"', body))
+    assert "/api/stations/{station_id}" in routes
+    assert "unmatched" in routes
+    assert not [route for route in routes if "USC" in route or "/no/such" in route]
