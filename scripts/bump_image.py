@@ -9,7 +9,10 @@ copies dev's image into prod::
 
 Only the ``tag:`` and ``digest:`` lines of the top-level ``image:`` block are
 rewritten, so comments and layout stay as people wrote them and the git diff is
-two lines. Standard library only: it runs on a bare CI runner.
+two lines. With ``--forward-only`` (what CI uses) nothing changes when the pinned
+tag is a commit whose history already holds the new tag: a re-run of an old
+delivery never rolls dev back (roll back with ``git revert`` instead).
+Standard library only: it runs on a bare CI runner.
 Exit codes: 0 done (or nothing to change), 2 bad arguments or a file without the
 expected ``image`` block.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -90,6 +94,23 @@ def replace_image(text: str, values: Mapping[str, str], name: str = "values") ->
     return "".join(lines)
 
 
+def contains(newer: str, older: str, repo: Path) -> bool:
+    """Whether git commit ``newer`` exists in ``repo`` and has ``older`` in its history."""
+    known = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", f"{newer}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    if known.returncode != 0:
+        return False
+    ancestor = subprocess.run(
+        ["git", "-C", str(repo), "merge-base", "--is-ancestor", older, newer],
+        capture_output=True,
+        check=False,
+    )
+    return ancestor.returncode == 0
+
+
 def set_image(path: Path, tag: str, digest: str) -> bool:
     """Pin ``path`` to ``tag`` and ``digest``; False when it already was."""
     check_image(tag, digest)
@@ -114,6 +135,11 @@ def _parser() -> argparse.ArgumentParser:
     setter.add_argument("values", type=Path)
     setter.add_argument("--tag", required=True)
     setter.add_argument("--digest", required=True)
+    setter.add_argument(
+        "--forward-only",
+        action="store_true",
+        help="do nothing when the pinned tag is a commit that already contains --tag",
+    )
     promoter = commands.add_parser("promote", help="copy one values file's image pin to another")
     promoter.add_argument("source", type=Path)
     promoter.add_argument("target", type=Path)
@@ -130,8 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{image['tag']} {image['digest']}")
             return 0
         if args.command == "set":
-            changed = set_image(args.values, args.tag, args.digest)
             target = args.values
+            pinned = read_image(target.read_text(encoding="utf-8"), str(target))["tag"]
+            if args.forward_only and contains(pinned, args.tag, target.resolve().parent):
+                print(f"{target}: pinned to {pinned}, which already contains {args.tag}")
+                return 0
+            changed = set_image(args.values, args.tag, args.digest)
         else:
             changed = promote(args.source, args.target)
             target = args.target

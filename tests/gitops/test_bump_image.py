@@ -125,3 +125,62 @@ def test_every_environment_pins_its_image_by_digest() -> None:
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [image["tag"], image["digest"]]
         assert image["digest"].startswith("sha256:"), values
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A git repository holding the dev values file, with three commits."""
+    git(tmp_path, "init", "--quiet")
+    values = tmp_path / "values.yaml"
+    shutil.copy(REPO / "k8s" / "envs" / "dev" / "values.yaml", values)
+    commits = []
+    for number in range(3):
+        (tmp_path / "code.txt").write_text(f"{number}\n", encoding="utf-8")
+        git(tmp_path, "add", ".")
+        git(tmp_path, "commit", "--quiet", "-m", f"change {number}")
+        commits.append(git(tmp_path, "rev-parse", "HEAD"))
+    return values, commits
+
+
+def test_forward_only_moves_dev_to_a_newer_commit(history: tuple[Path, list[str]]) -> None:
+    values, (first, second, _) = history
+    bump("set", values, "--tag", first, "--digest", DIGEST, "--forward-only")
+    result = bump(
+        "set", values, "--tag", second, "--digest", "sha256:" + "cd" * 32, "--forward-only"
+    )
+    assert result.returncode == 0, result.stderr
+    assert bump("show", values).stdout.split() == [second, "sha256:" + "cd" * 32]
+
+
+def test_forward_only_never_rolls_dev_back_to_an_older_commit(
+    history: tuple[Path, list[str]],
+) -> None:
+    values, (first, _, third) = history
+    bump("set", values, "--tag", third, "--digest", DIGEST)
+    before = values.read_bytes()
+    result = bump(
+        "set", values, "--tag", first, "--digest", "sha256:" + "cd" * 32, "--forward-only"
+    )
+    assert result.returncode == 0
+    assert "already contains" in result.stdout
+    assert values.read_bytes() == before
+
+
+def test_without_forward_only_an_older_commit_can_be_pinned(
+    history: tuple[Path, list[str]],
+) -> None:
+    values, (first, _, third) = history
+    bump("set", values, "--tag", third, "--digest", DIGEST)
+    bump("set", values, "--tag", first, "--digest", DIGEST)
+    assert bump("show", values).stdout.split()[0] == first

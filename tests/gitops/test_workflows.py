@@ -163,7 +163,8 @@ def test_delivery_pins_the_file_that_the_dev_application_renders() -> None:
     (values,) = helm_source(dev).value_files
     target = values.relative_to(REPO).as_posix()
     runs = [step.get("run", "") for step in load(DELIVER)["jobs"]["deploy-dev"]["steps"]]
-    assert any(f"scripts/bump_image.py set {target}" in run for run in runs), runs
+    (pin,) = [run for run in runs if f"scripts/bump_image.py set {target}" in run]
+    assert "--forward-only" in pin
 
 
 def test_promotion_opens_a_pull_request_changing_only_prod() -> None:
