@@ -31,6 +31,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.server import GracefulServer
 
     config = uvicorn.Config(
         create_app(settings),
@@ -45,7 +46,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    server = uvicorn.Server(config)
+    server = GracefulServer(config)
     try:
         server.run()
     except SystemExit as exc:  # uvicorn exits when it cannot bind or start

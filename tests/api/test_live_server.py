@@ -1,0 +1,107 @@
+"""The real server: graceful SIGTERM, client disconnects mid-stream, metrics, docs."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from tests.api.conftest import STATIONS
+from tests.api.live import LiveServer, serving
+
+
+@pytest.fixture(scope="module")
+def live(loaded_url: str) -> Iterator[LiveServer]:
+    with serving(loaded_url) as server:
+        yield server
+
+
+def metric(text: str, name: str) -> float:
+    """The value of an unlabelled (or first-labelled) sample ``name`` in an exposition."""
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not exposed")
+
+
+def test_a_client_that_disconnects_mid_stream_leaks_no_connection(
+    live: LiveServer, loaded_url: str
+) -> None:
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        with client.stream("GET", "/api/weather?format=csv") as response:
+            assert response.status_code == 200
+            next(response.iter_bytes())  # the first chunk, then hang up
+        # Every connection goes back to the pool; none stays busy in PostgreSQL.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            text = client.get("/metrics").text
+            in_use = metric(text, "weather_warehouse_db_pool_connections_in_use")
+            active = _active_api_queries(loaded_url)
+            if in_use == 0 and active == 0:
+                break
+        assert (in_use, active) == (0, 0)
+        assert client.get("/api/yield").status_code == 200
+
+
+def _active_api_queries(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'weather-warehouse-api'"
+            " AND state = 'active'"
+        ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def test_metrics_count_requests_by_route_template(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url) as client:
+        client.get(f"/api/stations/{STATIONS[0]}")
+        client.get("/api/no/such/path")
+        text = client.get("/metrics").text
+    assert (
+        'weather_warehouse_http_requests_total{method="GET",'
+        'route="/api/stations/{station_id}",status="200"}'
+    ) in text
+    assert 'route="unmatched",status="404"' in text
+    assert STATIONS[0] not in text  # never the raw path
+    for name in (
+        "weather_warehouse_http_request_duration_seconds_bucket",
+        "weather_warehouse_http_requests_in_flight",
+        'weather_warehouse_db_pool_size{pool="read"}',
+        'weather_warehouse_db_pool_requests_waiting{pool="read"}',
+    ):
+        assert name in text
+    assert metric(text, "weather_warehouse_last_ingest_success_timestamp_seconds") > 0
+    # The newest observation in the loaded files is 2014-12-31.
+    assert metric(text, "weather_warehouse_latest_observation_timestamp_seconds") == 1419984000
+
+
+def test_docs_are_served_from_local_assets(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assert "https://" not in page.text  # no CDN
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+        assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+        document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/api/weather", "/api/weather/stats", "/api/yield", "/api/stations"} <= set(
+        document["paths"]
+    )
+
+
+def test_sigterm_lets_the_request_in_flight_finish(loaded_url: str) -> None:
+    with serving(loaded_url) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        with client.stream("GET", "/api/weather?format=csv") as response:
+            chunks = response.iter_bytes()
+            received = len(next(chunks))
+            server.process.send_signal(signal.SIGTERM)
+            received += sum(len(chunk) for chunk in chunks)
+        lines = received // 40  # about 40 bytes a row
+        assert lines > 20_000
+        assert server.process.wait(timeout=60) == 0
+    assert any("API stopped" in line for line in server.log)
