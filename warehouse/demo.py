@@ -1,17 +1,302 @@
-"""Placeholder until its issue lands: the command exists but refuses to run."""
+"""``weather-warehouse demo``: the whole warehouse on this machine (``make run``).
+
+It starts a private PostgreSQL server whose data lives under
+``WAREHOUSE_DATA_DIR`` (``.data/`` by default), brings the schema up to date,
+ingests a data set (the folders given with ``--data``, else a generated
+sample), and serves the API on 127.0.0.1 until Ctrl-C. Whatever happens
+after the server starts, it is stopped on the way out, so no PostgreSQL
+process outlives the demo. A second run reuses the database; the idempotent
+ingest then finds nothing new.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import fcntl
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
 
+import psycopg
+from psycopg import sql
+from pydantic import SecretStr
+
+from warehouse import db, migrate, sample_data
+from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.errors import ConfigError
 from warehouse.settings import Settings
 
+log = logging.getLogger("warehouse.demo")
+
+DATABASE = "weather_warehouse"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
+    """``--data DIR`` (repeatable), ``--host``, ``--port``, ``--seed``."""
+    parser.add_argument(
+        "--data",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="a folder (or file) of station, yield or GHCN-Daily files to ingest; repeat it, "
+        "or name a folder holding such folders (e.g. wx_data/ and yld_data/). "
+        "Without it, a generated sample data set is used",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=None, help="port of the API (default: $PORT, else 8000)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=sample_data.DEFAULT_SEED,
+        help=f"seed of the generated sample data (default {sample_data.DEFAULT_SEED})",
+    )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return int(text)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Not built yet."""
-    raise ConfigError(f"{args.command} is not available in this build yet")
+    """Start PostgreSQL, migrate, ingest, serve until interrupted; always stop PostgreSQL."""
+    port: int = args.port if args.port is not None else settings.port
+    ensure_port_free(args.host, port)
+    home = settings.warehouse_data_dir.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    with only_demo_in(home), sigterm_exits():
+        server = EmbeddedPostgres(data_dir=home / "postgres")
+        stop_leftover(server)
+        try:
+            return _run(args, settings, server, home, port)
+        finally:
+            stop(server)
+
+
+def _run(
+    args: argparse.Namespace, settings: Settings, server: EmbeddedPostgres, home: Path, port: int
+) -> int:
+    from ingest_job.run import ingest
+    from service.cli import serve
+
+    log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
+    server.start()
+    local = local_settings(settings, server)
+    with db.connect(local, autocommit=True, application_name="weather-warehouse-demo") as conn:
+        migrate.migrate(conn)
+    sources = data_sources(args.data) if args.data else [str(sample(home, args.seed))]
+    report = ingest(local, sources)
+    if report.fatal is not None:
+        _say(f"weather-warehouse demo: error: {report.error}", sys.stderr)
+        return int(report.fatal)
+    _say(
+        f"Ingested {', '.join(sources)}: {report.files_loaded} files loaded, "
+        f"{report.files_skipped} unchanged, {report.files_rejected + report.files_failed} "
+        f"rejected; {report.rows_inserted} rows inserted, {report.rows_updated} updated, "
+        f"{report.rows_rejected} rejected."
+    )
+    for problem in report.problems[:5]:
+        _say(f"  not loaded: {problem}")
+    _say(banner(args.host, port, example_station(local)))
+    return serve(local, args.host, port)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail with a one-line :class:`ConfigError` unless ``host:port`` can be listened on."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use: stop what listens there, "
+                f"or choose another port (make run PORT=8001, or --port 8001)"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def only_demo_in(home: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``home`` so that two demos never share one server.
+
+    The kernel drops the lock when the process dies, however it dies, so a
+    killed demo never blocks the next one.
+    """
+    with (home / "demo.lock").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise ConfigError(
+                f"another demo (pid {holder}) is using {home}: stop it first, "
+                "or set WAREHOUSE_DATA_DIR to another folder"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+@contextmanager
+def sigterm_exits() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so that ``finally`` blocks run and stop the server."""
+
+    def _exit(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_leftover(server: EmbeddedPostgres) -> None:
+    """Stop a server that a killed demo left running (we hold the folder's lock)."""
+    pid = server.pid()
+    if pid is not None:
+        log.warning(
+            "stopping a PostgreSQL server left running by an earlier demo", extra={"pid": pid}
+        )
+        server.stop()
+
+
+def stop(server: EmbeddedPostgres) -> None:
+    """Stop the server; a second Ctrl-C must not leave it running."""
+    if not server.running():
+        return
+    log.info("stopping PostgreSQL")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        server.stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    log.info("PostgreSQL stopped")
+
+
+def local_settings(settings: Settings, server: EmbeddedPostgres) -> Settings:
+    """``settings`` pointed at the demo database of ``server`` (created if missing)."""
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+        if found.fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+    return settings.model_copy(
+        update={
+            "database_url": SecretStr(server.url(DATABASE)),
+            "database_read_url": None,
+            "database_password_file": None,
+            "pgpassword": None,
+        }
+    )
+
+
+def sample(home: Path, seed: int) -> Path:
+    """The generated sample data set for ``seed``, generated now if missing."""
+    spec = sample_data.SampleSpec(seed=seed)
+    folder = home / "sample" / f"seed-{seed}"
+    verb = "Generated" if sample_data.ensure(folder, spec) else "Using the previously generated"
+    _say(
+        f"{verb} SAMPLE data set in {folder}: {spec.stations} invented stations, "
+        f"{spec.first_year}-{spec.last_year}, seed {seed}. These are not real observations; "
+        "to load real files: make run DATA=/path/to/wx_data"
+    )
+    return folder
+
+
+def data_sources(paths: Sequence[Path]) -> list[str]:
+    """The ingest sources for ``--data``.
+
+    A file, or a folder of files, is loaded as given. A folder that holds
+    folders of files (``data/wx_data/``, ``data/yld_data/``) stands for those
+    folders; files beside them (a README, a SOURCE note) are not data and are
+    left out, with a log line.
+    """
+    sources: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise ConfigError(f"--data {path}: no such file or folder")
+        if path.is_file():
+            sources.append(str(path.resolve()))
+            continue
+        inner = [p for p in sorted(path.iterdir()) if p.is_dir() and any(_files(p))]
+        if inner:
+            sources.extend(str(p.resolve()) for p in inner)
+            left_out = sorted(p.name for p in _files(path))
+            if left_out:
+                log.info("not loaded: files beside the data folders", extra={"files": left_out})
+        elif any(_files(path)):
+            sources.append(str(path.resolve()))
+        else:
+            raise ConfigError(f"--data {path}: no data files in it, nor in the folders inside it")
+    return sources
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    return (p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def example_station(settings: Settings) -> tuple[str, date] | None:
+    """A loaded station with the most observations, and its first date, for the examples."""
+    with db.connect(settings, application_name="weather-warehouse-demo") as conn:
+        row = conn.execute(
+            "SELECT station_id, first_date FROM station WHERE first_date IS NOT NULL "
+            "ORDER BY observation_count DESC, station_id LIMIT 1"
+        ).fetchone()
+    if row is None:
+        return None
+    station_id, first_date = row
+    assert isinstance(station_id, str)
+    assert isinstance(first_date, date)
+    return station_id, first_date
+
+
+def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
+    """Where to look once the API is up: docs, example queries, metrics."""
+    # A server on every interface is reachable on the loopback one.
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    lines = [
+        "",
+        f"Weather Warehouse API on {base}  (Ctrl-C stops the API, then PostgreSQL)",
+        f"  API docs:  {base}/docs",
+        "  Try:",
+        f"    curl '{base}/api/stations?limit=5'",
+    ]
+    if station is not None:
+        station_id, first = station
+        month_end = date(first.year, first.month, 28).isoformat()
+        lines += [
+            f"    curl '{base}/api/weather?station_id={station_id}"
+            f"&start_date={first.isoformat()}&end_date={month_end}'",
+            f"    curl '{base}/api/weather/stats?station_id={station_id}'",
+            f"    curl '{base}/api/weather?station_id={station_id}&start_date={first.year}-01-01"
+            f"&end_date={first.year}-12-31&format=csv' > {station_id}-{first.year}.csv",
+        ]
+    lines += [
+        f"    curl '{base}/api/yield'",
+        f"  Metrics:   {base}/metrics",
+        f"  Health:    {base}/healthz, {base}/readyz",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    # What the person at the terminal reads: plain lines on stdout, beside the
+    # structured log on stderr.
+    print(text, file=stream or sys.stdout, flush=True)

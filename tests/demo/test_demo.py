@@ -1,0 +1,163 @@
+"""``weather-warehouse demo`` end to end: one data folder through several runs, in order.
+
+The first run generates the sample data, loads it and serves it; Ctrl-C stops
+the API and then PostgreSQL. Later runs reuse the folder: nothing new to
+load, and a server that a killed demo left behind is stopped and reused.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.demo.process import Demo, alive, gone
+from warehouse import sample_data
+from warehouse.embedded_pg import EmbeddedPostgres, free_port
+
+SAMPLE = sample_data.SampleSpec()
+INTERRUPTED = (0, 130)  # a clean stop on Ctrl-C: 0, or the shell's 128 + SIGINT
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    # Not under pytest's tmp_path: that is private to the test user, and the
+    # server may run as another one (tests under root).
+    base = Path(tempfile.mkdtemp(prefix="wh-demo-"))
+    base.chmod(0o755)
+    try:
+        yield base / "data"
+    finally:
+        server = base / "data" / "postgres"
+        if (server / "postmaster.pid").exists():  # a test failed half-way
+            EmbeddedPostgres(data_dir=server).stop(mode="immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def first_run(home: Path) -> Iterator[Demo]:
+    demo = Demo(home, free_port()).start(run=1)
+    try:
+        demo.wait_ready()
+        yield demo
+    finally:
+        if demo.process.poll() is None:
+            demo.signal(signal.SIGINT)
+
+
+@pytest.fixture
+def first_run_over(first_run: Demo) -> Demo:
+    if first_run.process.poll() is None:
+        first_run.signal(signal.SIGINT)
+    return first_run
+
+
+def weather_file(home: Path, station_id: str) -> list[list[int]]:
+    path = home / "sample" / f"seed-{SAMPLE.seed}" / "wx_data" / f"{station_id}.txt"
+    return [[int(field) for field in line.split("\t")] for line in path.read_text().splitlines()]
+
+
+def test_the_first_run_says_its_data_is_generated(first_run: Demo) -> None:
+    assert "Generated SAMPLE data set" in first_run.stdout
+    assert "not real observations" in first_run.stdout
+    assert re.search(r"\b31 files loaded\b", first_run.stdout), first_run.stdout
+
+
+def test_the_first_run_prints_where_to_look(first_run: Demo) -> None:
+    assert f"{first_run.base}/docs" in first_run.stdout
+    assert f"{first_run.base}/metrics" in first_run.stdout
+    curls = re.findall(r"curl '([^']+)'", first_run.stdout)
+    assert any("station_id=USC00" in url for url in curls)
+    for url in curls:  # every example works
+        status, _, body = first_run.get(url.removeprefix(first_run.base))
+        assert status == 200, (url, body[:300])
+
+
+def test_stations_lists_every_generated_station(first_run: Demo) -> None:
+    listed = first_run.get_json("/api/stations?limit=1000")["data"]
+    generated = [s.station_id for s in sample_data.make_stations(SAMPLE)]
+    assert sorted(row["station_id"] for row in listed) == generated
+
+
+def test_weather_serves_the_file_values_in_degrees_and_millimetres(
+    first_run: Demo, home: Path
+) -> None:
+    station = sample_data.make_stations(SAMPLE)[0].station_id
+    day, tmax, tmin, prcp = weather_file(home, station)[0]
+    rows = first_run.get_json(f"/api/weather?station_id={station}&limit=3")["data"]
+    first = rows[0]
+    assert first["station_id"] == station
+    assert first["date"] == f"{str(day)[:4]}-{str(day)[4:6]}-{str(day)[6:]}"
+    for field, tenths in (("max_temp_c", tmax), ("min_temp_c", tmin), ("precip_mm", prcp)):
+        expected = None if tenths == sample_data.MISSING else tenths / 10
+        assert first[field] == pytest.approx(expected), field
+
+
+def test_stats_cover_every_year_of_a_station_with_plausible_figures(first_run: Demo) -> None:
+    station = sample_data.make_stations(SAMPLE)[0]
+    rows = first_run.get_json(f"/api/weather/stats?station_id={station.station_id}&limit=100")
+    years = [row["year"] for row in rows["data"]]
+    assert years == list(range(station.first_day.year, station.last_day.year + 1))
+    for row in rows["data"]:
+        assert 5 < row["avg_max_temp_c"] < 30
+        assert row["avg_min_temp_c"] < row["avg_max_temp_c"]
+        assert 10 < row["total_precip_cm"] < 200
+
+
+def test_docs_and_metrics_are_served(first_run: Demo) -> None:
+    status, content_type, body = first_run.get("/docs")
+    assert status == 200
+    assert content_type.startswith("text/html")
+    status, _, body = first_run.get("/metrics")
+    assert status == 200
+    assert b"weather_warehouse_http_requests_total" in body
+
+
+def test_a_second_demo_on_the_same_folder_is_refused(first_run: Demo, home: Path) -> None:
+    second = Demo(home, free_port()).start(run=9)
+    assert second.process.wait(timeout=60) == 2
+    assert "another demo" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    assert first_run.get("/readyz")[0] == 200
+
+
+def test_ctrl_c_stops_the_api_and_then_postgres(first_run: Demo, home: Path) -> None:
+    postmaster = first_run.postmaster_pid()
+    assert alive(postmaster)
+    assert first_run.signal(signal.SIGINT) in INTERRUPTED
+    assert gone(postmaster)
+    assert not (home / "postgres" / "postmaster.pid").exists()  # a clean shutdown
+
+
+def test_a_second_run_reuses_the_data_and_inserts_no_row(first_run_over: Demo, home: Path) -> None:
+    demo = Demo(home, free_port()).start(run=2)
+    demo.wait_ready()
+    postmaster = demo.postmaster_pid()
+    assert "Using the previously generated SAMPLE data set" in demo.stdout
+    assert re.search(r"\b0 rows inserted, 0 updated\b", demo.stdout), demo.stdout
+    assert len(demo.get_json("/api/stations?limit=1000")["data"]) == SAMPLE.stations
+    assert demo.signal(signal.SIGTERM) in (0, 143)
+    assert gone(postmaster)
+
+
+def test_the_server_of_a_killed_demo_is_stopped_and_its_data_reused(
+    first_run_over: Demo, home: Path
+) -> None:
+    killed = Demo(home, free_port()).start(run=3)
+    killed.wait_ready()
+    orphan = killed.postmaster_pid()
+    killed.signal(signal.SIGKILL)  # no chance to clean up: PostgreSQL keeps running
+    assert alive(orphan)
+
+    demo = Demo(home, free_port()).start(run=4)
+    demo.wait_ready()
+    assert gone(orphan)
+    postmaster = demo.postmaster_pid()
+    assert len(demo.get_json("/api/stations?limit=1000")["data"]) == SAMPLE.stations
+    assert demo.signal(signal.SIGINT) in INTERRUPTED
+    assert gone(postmaster)

@@ -1,0 +1,58 @@
+"""``weather-warehouse demo`` refuses what it cannot do, in one line, before starting anything."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests import cli
+from warehouse import demo, sample_data
+from warehouse.errors import ConfigError
+
+
+def test_a_taken_port_is_a_one_line_error_with_exit_code_2(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = cli.run(
+            "demo", "--port", str(port), env={"WAREHOUSE_DATA_DIR": str(tmp_path / "data")}
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"weather-warehouse demo: error: port {port} on 127.0.0.1 is already in use: stop "
+        "what listens there, or choose another port (make run PORT=8001, or --port 8001)"
+    ]
+    assert not (tmp_path / "data").exists()  # no server was started
+
+
+def test_a_port_out_of_range_is_a_usage_error() -> None:
+    result = cli.run("demo", "--port", "70000")
+    assert result.returncode == 2
+    assert "is not a TCP port" in result.stderr
+
+
+def test_data_naming_a_folder_of_data_folders_loads_each_of_them(tmp_path: Path) -> None:
+    sample_data.write(tmp_path, sample_data.SampleSpec(stations=2, first_year=2000, last_year=2000))
+    (tmp_path / "SOURCE.txt").write_text("where the files came from\n")
+    assert demo.data_sources([tmp_path]) == [
+        str(tmp_path / "wx_data"),
+        str(tmp_path / "yld_data"),
+    ]
+
+
+def test_data_naming_folders_or_files_loads_them_as_given(tmp_path: Path) -> None:
+    sample_data.write(tmp_path, sample_data.SampleSpec(stations=2, first_year=2000, last_year=2000))
+    yield_file = tmp_path / "yld_data" / "US_corn_grain_yield.txt"
+    assert demo.data_sources([tmp_path / "wx_data", yield_file]) == [
+        str(tmp_path / "wx_data"),
+        str(yield_file),
+    ]
+
+
+def test_data_naming_nothing_loadable_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no such file or folder"):
+        demo.data_sources([tmp_path / "missing"])
+    with pytest.raises(ConfigError, match="no data files"):
+        demo.data_sources([tmp_path / "empty"])
