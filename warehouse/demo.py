@@ -16,6 +16,7 @@ import errno
 import fcntl
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -94,7 +95,7 @@ def _run(
 
     log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
     server.start()
-    local = local_settings(settings, server)
+    local = local_settings(settings, server, home)
     with db.connect(local, autocommit=True, application_name="weather-warehouse-demo") as conn:
         migrate.migrate(conn)
     sources = data_sources(args.data) if args.data else [str(sample(home, args.seed))]
@@ -189,7 +190,7 @@ def stop(server: EmbeddedPostgres) -> None:
     log.info("PostgreSQL stopped")
 
 
-def local_settings(settings: Settings, server: EmbeddedPostgres) -> Settings:
+def local_settings(settings: Settings, server: EmbeddedPostgres, home: Path) -> Settings:
     """``settings`` pointed at the demo database of ``server`` (created if missing)."""
     with psycopg.connect(server.url(), autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
@@ -201,8 +202,19 @@ def local_settings(settings: Settings, server: EmbeddedPostgres) -> Settings:
             "database_read_url": None,
             "database_password_file": None,
             "pgpassword": None,
+            "cursor_secret": settings.cursor_secret or cursor_secret(home),
         }
     )
+
+
+def cursor_secret(home: Path) -> SecretStr:
+    """A cursor-signing key kept in ``home``, so that page links survive a restart."""
+    path = home / "cursor-secret"
+    if not path.is_file():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return SecretStr(path.read_text().strip())
 
 
 def sample(home: Path, seed: int) -> Path:

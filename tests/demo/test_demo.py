@@ -44,6 +44,7 @@ def first_run(home: Path) -> Iterator[Demo]:
     demo = Demo(home, free_port()).start(run=1)
     try:
         demo.wait_ready()
+        FIRST_RUN_PAGES.update(second_page(demo))
         yield demo
     finally:
         if demo.process.poll() is None:
@@ -55,6 +56,16 @@ def first_run_over(first_run: Demo) -> Demo:
     if first_run.process.poll() is None:
         first_run.signal(signal.SIGINT)
     return first_run
+
+
+FIRST_RUN_PAGES: dict[str, object] = {}
+
+
+def second_page(demo: Demo) -> dict[str, object]:
+    """The link to the second page of stations (relative) and that page's rows."""
+    link = demo.get_json("/api/stations?limit=5")["next"]
+    path = link[link.index("/api/") :]
+    return {"path": path, "rows": demo.get_json(path)["data"]}
 
 
 def weather_file(home: Path, station_id: str) -> list[list[int]]:
@@ -141,6 +152,8 @@ def test_a_second_run_reuses_the_data_and_inserts_no_row(first_run_over: Demo, h
     assert "Using the previously generated SAMPLE data set" in demo.stdout
     assert re.search(r"\b0 rows inserted, 0 updated\b", demo.stdout), demo.stdout
     assert len(demo.get_json("/api/stations?limit=1000")["data"]) == SAMPLE.stations
+    # Page links of the first run still work: the cursor key is kept with the data.
+    assert demo.get_json(str(FIRST_RUN_PAGES["path"]))["data"] == FIRST_RUN_PAGES["rows"]
     assert demo.signal(signal.SIGTERM) in (0, 143)
     assert gone(postmaster)
 
