@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.harness import postgres
+from warehouse.embedded_pg import EmbeddedPostgres
 
 
 def station_lines(start: date, days: int, *, seed: int = 0) -> list[str]:
@@ -70,3 +73,11 @@ def wx_folder(tmp_path: Path) -> Path:
         write(folder, f"{station}.txt", station_lines(date(1999, 12, 1), 62, seed=seed))
     write(folder, "US_corn_grain_yield.txt", ["1999\t239549", "2000\t251854"])
     return folder
+
+
+@pytest.fixture
+def other_database(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """A second fresh, migrated database, to compare two loads side by side."""
+    name = postgres.new_database(pg_server)
+    yield pg_server.url(name)
+    postgres.drop_database(pg_server, name)

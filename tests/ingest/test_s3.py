@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -10,9 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from ingest_job.run import ingest
-from tests.harness import postgres
 from tests.ingest.conftest import one, rows, table_digest
-from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 
@@ -22,14 +19,6 @@ BUCKET = "weather-incoming"
 @pytest.fixture
 def s3_settings(settings: Settings, moto_endpoint: str) -> Settings:
     return settings.model_copy(update={"aws_endpoint_url": moto_endpoint})
-
-
-@pytest.fixture
-def other_database(pg_server: EmbeddedPostgres) -> Iterator[str]:
-    """A second fresh database, to compare two loads side by side."""
-    name = postgres.new_database(pg_server)
-    yield pg_server.url(name)
-    postgres.drop_database(pg_server, name)
 
 
 def upload(endpoint: str, folder: Path, bucket: str = BUCKET, prefix: str = "incoming/") -> None:
