@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -22,6 +23,9 @@ from tests.harness import postgres
 from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.api.live import LiveServer
 
 # Two full stations and one that stops in 1990 (fewer rows, other end date).
 STATIONS = ("USC00110072", "USC00110187", "USC00253035")
@@ -66,6 +70,15 @@ def client(loaded_url: str) -> Iterator[TestClient]:
     """An in-process client of the app over the loaded database."""
     with TestClient(create_app(api_settings(loaded_url)), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def live(loaded_url: str) -> Iterator[LiveServer]:
+    """The real server (``weather-warehouse serve``) over the loaded database."""
+    from tests.api.live import serving
+
+    with serving(loaded_url) as server:
+        yield server
 
 
 def db_rows(url: str, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 
 import httpx
 import psycopg
-import pytest
 
 from tests.api.conftest import STATIONS
 from tests.api.live import LiveServer, serving
-
-
-@pytest.fixture(scope="module")
-def live(loaded_url: str) -> Iterator[LiveServer]:
-    with serving(loaded_url) as server:
-        yield server
 
 
 def metric(text: str, name: str) -> float:
