@@ -22,7 +22,7 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -104,10 +104,11 @@ def _run(
         _say(f"weather-warehouse demo: error: {report.error}", sys.stderr)
         return int(report.fatal)
     _say(
-        f"Ingested {', '.join(sources)}: {report.files_loaded} files loaded, "
-        f"{report.files_skipped} unchanged, {report.files_rejected + report.files_failed} "
-        f"rejected; {report.rows_inserted} rows inserted, {report.rows_updated} updated, "
-        f"{report.rows_rejected} rejected."
+        f"Ingested {', '.join(_shown(Path(s)) for s in sources)}: "
+        f"{report.files_loaded} files loaded, {report.files_skipped} unchanged, "
+        f"{report.files_rejected + report.files_failed} rejected; "
+        f"{report.rows_inserted:,} rows inserted, {report.rows_updated:,} updated, "
+        f"{report.rows_rejected:,} rejected."
     )
     for problem in report.problems[:5]:
         _say(f"  not loaded: {problem}")
@@ -223,7 +224,7 @@ def sample(home: Path, seed: int) -> Path:
     folder = home / "sample" / f"seed-{seed}"
     verb = "Generated" if sample_data.ensure(folder, spec) else "Using the previously generated"
     _say(
-        f"{verb} SAMPLE data set in {folder}: {spec.stations} invented stations, "
+        f"{verb} SAMPLE data set in {_shown(folder)}: {spec.stations} invented stations, "
         f"{spec.first_year}-{spec.last_year}, seed {seed}. These are not real observations; "
         "to load real files: make run DATA=/path/to/wx_data"
     )
@@ -291,7 +292,7 @@ def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
     ]
     if station is not None:
         station_id, first = station
-        month_end = date(first.year, first.month, 28).isoformat()
+        month_end = (first + timedelta(days=30)).isoformat()
         lines += [
             f"    curl '{base}/api/weather?station_id={station_id}"
             f"&start_date={first.isoformat()}&end_date={month_end}'",
@@ -306,6 +307,14 @@ def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it lies inside it (shorter to read)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _say(text: str, stream: TextIO | None = None) -> None:
