@@ -1,0 +1,65 @@
+"""``weather-warehouse demo`` with ``--data``, and interrupted while it starts."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.demo.process import Demo, gone
+from warehouse import sample_data
+from warehouse.embedded_pg import EmbeddedPostgres, free_port
+
+SMALL = sample_data.SampleSpec(seed=11, stations=3, first_year=2001, last_year=2002)
+
+
+@pytest.fixture
+def base() -> Iterator[Path]:
+    # Readable by the server's user when the tests run as root (see tests/conftest.py).
+    folder = Path(tempfile.mkdtemp(prefix="wh-demo-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        server = folder / "data" / "postgres"
+        if (server / "postmaster.pid").exists():  # a test failed half-way
+            EmbeddedPostgres(data_dir=server).stop(mode="immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_data_loads_the_given_folders_instead_of_the_sample(base: Path) -> None:
+    files = base / "files"
+    sample_data.write(files, SMALL)
+    (files / "SOURCE.txt").write_text("where these files came from\n")  # not data
+    demo = Demo(base / "data", free_port(), args=("--data", str(files))).start(run=1)
+    demo.wait_ready()
+    try:
+        assert "SAMPLE" not in demo.stdout
+        assert "4 files loaded, 0 unchanged, 0 rejected" in demo.stdout
+        stations = demo.get_json("/api/stations")["data"]
+        assert [s["station_id"] for s in stations] == [
+            s.station_id for s in sample_data.make_stations(SMALL)
+        ]
+        assert [row["year"] for row in demo.get_json("/api/yield")["data"]] == [2001, 2002]
+        assert not (base / "data" / "sample").exists()
+    finally:
+        demo.signal(signal.SIGINT)
+
+
+def test_ctrl_c_while_starting_up_still_stops_postgres(base: Path) -> None:
+    demo = Demo(base / "data", free_port()).start(run=1)
+    pid_file = base / "data" / "postgres" / "postmaster.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists():  # PostgreSQL is up; migrating or loading comes next
+        assert demo.process.poll() is None, demo.stderr
+        assert time.monotonic() < deadline, "PostgreSQL did not start within 60 s"
+        time.sleep(0.05)
+    postmaster = int(pid_file.read_text().splitlines()[0])
+    demo.signal(signal.SIGINT)
+    assert gone(postmaster)
+    assert not pid_file.exists()
