@@ -127,6 +127,31 @@ def label_variable(name: str, label: str, metric: str, target_label: str) -> das
     )
 
 
+def alerts_annotation() -> dash.AnnotationQuery:
+    """Grafana's built-in annotations and alerts (what Grafana adds to a new dashboard)."""
+    return (
+        dash.AnnotationQuery()
+        .name("Annotations & Alerts")
+        .datasource(model.DataSourceRef(type_val="grafana", uid="-- Grafana --"))
+        .enable(True)
+        .hide(True)
+        .icon_color("rgba(0, 211, 255, 1)")
+        .type("dashboard")
+    )
+
+
+def ingest_runs_annotation() -> dash.AnnotationQuery:
+    """A marker on every graph wherever an ingest run finished."""
+    return (
+        dash.AnnotationQuery()
+        .name("Ingest runs")
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("purple")
+        .expr(f"changes(weather_warehouse_ingest_last_run_timestamp_seconds{{{INGEST}}}[2m]) > 0")
+    )
+
+
 def base(uid: str, title: str, description: str) -> dash.Dashboard:
     return (
         dash.Dashboard(title)
@@ -138,6 +163,7 @@ def base(uid: str, title: str, description: str) -> dash.Dashboard:
         .timezone("utc")
         .tooltip(model.DashboardCursorSync.CROSSHAIR)
         .with_variable(datasource_variable())
+        .annotation(alerts_annotation())
     )
 
 
@@ -283,6 +309,7 @@ def ingest_dashboard() -> dash.Dashboard:
             )
         )
     )
+    board.annotation(ingest_runs_annotation())
     board.with_row(dash.Row("Last run"))
     board.with_panel(
         single(

@@ -34,13 +34,20 @@ def panels(board: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def queries() -> list[tuple[str, str]]:
-    """``(where, expr)`` for every panel target of every dashboard."""
-    return [
+    """``(where, expr)`` for every panel target and annotation query of every dashboard."""
+    targets = [
         (f"{path.name}: {panel['title']}", target["expr"])
         for path in files()
         for panel in panels(load(path))
         for target in panel["targets"]
     ]
+    annotations = [
+        (f"{path.name}: annotation {annotation['name']}", annotation["expr"])
+        for path in files()
+        for annotation in load(path)["annotations"]["list"]
+        if "expr" in annotation
+    ]
+    return targets + annotations
 
 
 def label_variables() -> list[tuple[str, str, str]]:
