@@ -149,3 +149,17 @@ def test_extra_labels_reach_the_rule_for_the_prometheus_rule_selector() -> None:
     rule = chart.only(chart.render("--set", "prometheusRule.labels.release=kps"), "PrometheusRule")
     assert rule["metadata"]["labels"]["release"] == "kps"
     assert rule["metadata"]["namespace"] == chart.NAMESPACE
+
+
+def test_every_runbook_says_meaning_impact_diagnosis_and_mitigation(spec: dict[str, Any]) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name in alerts(spec):
+        section = text.split(f"\n### {name}\n", 1)[1].split("\n#", 1)[0]
+        for part in ("**Meaning.**", "**Impact.**", "**Diagnosis.**", "**Mitigation.**"):
+            assert part in section, (name, part)
+
+
+def test_docs_alert_table_lists_every_alert_with_its_severity(spec: dict[str, Any]) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name, rule in alerts(spec).items():
+        assert f"| {name} | {rule['labels']['severity']} |" in text, name
