@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -173,9 +174,15 @@ class Observe:
         )
 
 
+# A random per-process prefix and a counter: unique across pods and restarts
+# without a random read per request.
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count(1)
+
+
 def _request_id(headers: Sequence[tuple[bytes, bytes]]) -> str:
     """The caller's ``X-Request-ID`` when it is sane, else a fresh one."""
     for name, value in headers:
         if name == b"x-request-id" and _REQUEST_ID.match(value):
             return value.decode()
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"

@@ -10,10 +10,12 @@ before any data query runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
+from types import MappingProxyType
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -61,22 +63,24 @@ class FreshnessCache:
         self._loaded_at = -float("inf")
 
 
-def validators(freshness: Freshness, variant: str) -> dict[str, str]:
+@functools.lru_cache(maxsize=64)
+def validators(freshness: Freshness, variant: str) -> Mapping[str, str]:
     """``ETag``, ``Last-Modified`` and ``Cache-Control`` for one representation.
 
     ``variant`` distinguishes representations of one URL (JSON or CSV, chosen
-    by ``Accept``), so a cache never hands one out for the other.
+    by ``Accept``), so a cache never hands one out for the other. Memoised,
+    hence read-only: callers copy it to add headers.
     """
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
     if freshness.run_id is None or freshness.finished_at is None:
-        return headers
+        return MappingProxyType(headers)
     stamp = int(freshness.finished_at.timestamp() * 1_000_000)
     headers["ETag"] = f'W/"{freshness.run_id}-{stamp:x}-{variant}"'
     headers["Last-Modified"] = format_datetime(freshness.finished_at.astimezone(UTC), usegmt=True)
-    return headers
+    return MappingProxyType(headers)
 
 
-def not_modified(request_headers: Headers, headers: dict[str, str]) -> Response | None:
+def not_modified(request_headers: Headers, headers: Mapping[str, str]) -> Response | None:
     """A 304 when the client's validators still match, else ``None``."""
     etag = headers.get("ETag")
     if etag is None:
@@ -84,13 +88,13 @@ def not_modified(request_headers: Headers, headers: dict[str, str]) -> Response 
     if_none_match = request_headers.get("if-none-match")
     if if_none_match is not None:
         if _etag_matches(if_none_match, etag):
-            return Response(status_code=304, headers=headers)
+            return Response(status_code=304, headers=dict(headers))
         return None
     if_modified_since = request_headers.get("if-modified-since")
     if if_modified_since is not None and _not_modified_since(
         if_modified_since, headers["Last-Modified"]
     ):
-        return Response(status_code=304, headers=headers)
+        return Response(status_code=304, headers=dict(headers))
     return None
 
 

@@ -8,7 +8,7 @@ way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from starlette.responses import StreamingResponse
@@ -50,7 +50,7 @@ async def chunks(
 
 
 def response(
-    body: AsyncIterator[bytes], headers: dict[str, str], filename: str
+    body: AsyncIterator[bytes], headers: Mapping[str, str], filename: str
 ) -> StreamingResponse:
     """A streamed CSV download named ``filename``."""
     all_headers = {**headers, "Content-Disposition": f'attachment; filename="{filename}"'}

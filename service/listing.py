@@ -120,7 +120,7 @@ async def _page(
     query: Q,
     *,
     after: Key | None,
-    headers: dict[str, str],
+    headers: Mapping[str, str],
 ) -> Response:
     async with state.pool.connection() as conn:
         rows = await listing.fetch(conn, query, after, query.limit + 1)
@@ -139,11 +139,11 @@ async def _page(
         "limit": query.limit,
         "count": len(rows),
     }
-    return Response(orjson.dumps(body), 200, headers, media_type=negotiation.JSON)
+    return Response(orjson.dumps(body), 200, dict(headers), media_type=negotiation.JSON)
 
 
 async def _csv(
-    listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: dict[str, str]
+    listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: Mapping[str, str]
 ) -> Response:
     async def fetch_after(row: Row) -> Sequence[Row]:
         async with state.pool.connection() as conn:

@@ -100,7 +100,7 @@ async def station_detail(request: Request) -> Response:
         raise ApiProblem(404, f"no station {station_id!r}")
     to_json = _metric if query.units is Units.metric else _imperial
     body = {**to_json(row), "units": query.units.value}
-    return Response(orjson.dumps(body), 200, headers, media_type=negotiation.JSON)
+    return Response(orjson.dumps(body), 200, dict(headers), media_type=negotiation.JSON)
 
 
 ROUTES = [

@@ -1,0 +1,215 @@
+"""API benchmark: the full real data set, the server in its own process, load from wrk.
+
+Prints figures; asserts nothing (speed is measured, not asserted).
+
+    .venv/bin/python bench/api.py [--data ../shared/data] [--duration 10] [--connections 32]
+
+1. Starts a throwaway PostgreSQL, loads ``wx_data`` and ``yld_data`` through the
+   ingest job (as production does).
+2. Starts ``weather-warehouse serve`` (one worker) in a separate process.
+3. ``wrk`` at N connections: one station's first page of 100 rows; then the
+   first page and a page whose cursor sits at 90 % of the whole table.
+4. Streams the whole observations table as CSV and samples the server's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+from pydantic import SecretStr
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from ingest_job.run import ingest  # noqa: E402
+from service.pagination import Cursors, scope_of  # noqa: E402
+from warehouse import migrate  # noqa: E402
+from warehouse.embedded_pg import EmbeddedPostgres, free_port  # noqa: E402
+from warehouse.settings import Settings  # noqa: E402
+
+SECRET = "bench-cursor-secret"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+    base = Path(tempfile.mkdtemp(prefix="wh-bench-api-"))
+    base.chmod(0o755)
+    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
+    server.start()
+    try:
+        url = server.url()
+        _load(url, args.data)
+        with _serving(url) as (api, process):
+            _bench_pages(wrk, api, url, args.duration, args.connections, server=process)
+            _bench_csv(api, process)
+    finally:
+        server.stop(mode="immediate")
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def _load(url: str, data: Path) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate.migrate(conn)
+    settings = Settings(database_url=SecretStr(url), log_format="text", log_level="WARNING")
+    started = time.perf_counter()
+    report = ingest(settings, [str(data / "wx_data"), str(data / "yld_data")])
+    seconds = time.perf_counter() - started
+    print(f"loaded {report.rows_inserted:,} rows through the ingest job in {seconds:.1f} s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+class _serving:
+    """``weather-warehouse serve`` on a free port, stopped with SIGTERM afterwards."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.port = free_port()
+
+    def __enter__(self) -> tuple[str, psutil.Process]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "CURSOR_SECRET": SECRET,
+            "LOG_FORMAT": "json",
+        }
+        self.process = subprocess.Popen(
+            [str(REPO / ".venv" / "bin" / "weather-warehouse"), "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if "Uvicorn running on" in line:
+                break
+        else:
+            raise RuntimeError("the API did not start")
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()
+        return f"http://127.0.0.1:{self.port}", psutil.Process(self.process.pid)
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def _wrk(
+    wrk: str, url: str, duration: int, connections: int, server: psutil.Process
+) -> dict[str, float]:
+    cpu_before = sum(server.cpu_times()[:2])
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cpu = sum(server.cpu_times()[:2]) - cpu_before
+    requests = float(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}  # type: ignore[index]
+    # Server CPU per request: what one dedicated core could serve, whatever
+    # else the machine is running.
+    figures["cpu_ms"] = cpu * 1000 / requests
+    for pct in ("50", "99"):
+        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
+        figures[f"p{pct}"] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    figures["non_2xx"] = float(errors[1]) if errors else 0.0
+    return figures
+
+
+def _line(label: str, f: dict[str, float]) -> str:
+    return (
+        f"{label:<44} {f['rps']:>8,.0f} req/s   p50 {f['p50']:6.2f} ms   p99 {f['p99']:6.2f} ms"
+        f"   server CPU {f['cpu_ms']:.3f} ms/req (= {1000 / f['cpu_ms']:,.0f} req/s per core)"
+        f"   non-2xx {f['non_2xx']:.0f}"
+    )
+
+
+def _bench_pages(
+    wrk: str, api: str, url: str, duration: int, connections: int, *, server: psutil.Process
+) -> None:
+    with psycopg.connect(url) as conn:
+        station = conn.execute(
+            "SELECT station_id FROM station ORDER BY observation_count DESC LIMIT 1"
+        ).fetchone()[0]  # type: ignore[index]
+        (total,) = conn.execute("SELECT count(*) FROM observation").fetchone()  # type: ignore[misc]
+        deep_key = conn.execute(
+            "SELECT station_id, obs_date FROM observation ORDER BY station_id, obs_date"
+            " OFFSET %s LIMIT 1",
+            (int(total * 0.9),),
+        ).fetchone()
+    assert deep_key is not None
+    # The cursor the API itself would hand out after the row at 90 %.
+    cursor = Cursors(SECRET.encode()).encode(scope_of("weather", [], None, None), deep_key)
+    httpx.get(f"{api}/api/weather?limit=100&cursor={cursor}").raise_for_status()
+    print(f"wrk: {connections} connections, {duration} s each, one API worker")
+    station_page = f"{api}/api/weather?station_id={station}&limit=100"
+    _wrk(wrk, station_page, 2, connections, server)  # warm up: pool filled, statements prepared
+    print(
+        _line(
+            f"GET /api/weather?station_id={station}&limit=100",
+            _wrk(wrk, station_page, duration, connections, server),
+        )
+    )
+    first = _wrk(wrk, f"{api}/api/weather?limit=100", duration, connections, server)
+    deep = _wrk(wrk, f"{api}/api/weather?limit=100&cursor={cursor}", duration, connections, server)
+    print(_line("GET /api/weather?limit=100 (first page)", first))
+    print(_line(f"GET /api/weather?limit=100 (cursor at 90 %, row {int(total * 0.9):,})", deep))
+    print(f"deep page p50 / first page p50: {deep['p50'] / first['p50']:.2f}x")
+
+
+def _bench_csv(api: str, process: psutil.Process) -> None:
+    baseline = process.memory_info().rss
+    peak = baseline
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.05):
+            peak = max(peak, process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    rows = -1  # the header line
+    size = 0
+    started = time.perf_counter()
+    with httpx.stream("GET", f"{api}/api/weather?format=csv", timeout=300) as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes():
+            rows += chunk.count(b"\n")
+            size += len(chunk)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    print(
+        f"CSV export of the whole table: {rows:,} rows, {size / 1e6:.1f} MB in {seconds:.2f} s"
+        f" = {rows / seconds:,.0f} rows/s; server RSS {baseline / 2**20:.0f} MB"
+        f" -> peak {peak / 2**20:.0f} MB (+{(peak - baseline) / 2**20:.1f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
