@@ -96,6 +96,14 @@ def render_error(
     return ""
 
 
+def notes(values_files: Sequence[Path], release: str = "wh", namespace: str = "weather") -> str:
+    """The rendered NOTES.txt (``helm4 install --dry-run=client`` needs no cluster)."""
+    command = [str(require("helm4")), "install", release, str(CHART), "--namespace", namespace,
+               "--dry-run=client", *_values_args(values_files, None)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+    return result.stdout.partition("\nNOTES:\n")[2]
+
+
 def lint(
     values_files: Sequence[Path],
     helm: str = "helm3",

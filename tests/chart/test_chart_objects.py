@@ -292,3 +292,11 @@ def test_values_schema_rejects_unknown_keys_and_root() -> None:
 
 def test_default_values_render_nothing_without_a_database_host() -> None:
     assert "database.host is required" in chart.render_error([])
+
+
+def test_notes_say_how_to_reach_the_api_and_run_the_job(values_file: Path) -> None:
+    text = chart.notes([values_file])
+    assert "rollout status deployment/wh-weather-warehouse-api" in text
+    values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
+    if values.get("ingest", {}).get("enabled", True):
+        assert "create job --from=cronjob/wh-weather-warehouse-ingest" in text
