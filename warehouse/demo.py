@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -169,13 +170,38 @@ def sigterm_exits() -> Iterator[None]:
 
 
 def stop_leftover(server: EmbeddedPostgres) -> None:
-    """Stop a server that a killed demo left running (we hold the folder's lock)."""
+    """Deal with a ``postmaster.pid`` that no running demo owns (we hold the folder's lock).
+
+    Either a killed demo left its server running: stop it. Or the machine
+    restarted and the pid in the file now belongs to another program: the file
+    is stale, and signalling that pid would hit an innocent process; remove it.
+    """
     pid = server.pid()
-    if pid is not None:
+    if pid is None:
+        return
+    if is_postgres(pid):
         log.warning(
             "stopping a PostgreSQL server left running by an earlier demo", extra={"pid": pid}
         )
         server.stop()
+    else:
+        log.warning(
+            "removing a stale postmaster.pid: its pid is not PostgreSQL", extra={"pid": pid}
+        )
+        (server.data_dir / "postmaster.pid").unlink(missing_ok=True)
+
+
+def is_postgres(pid: int) -> bool:
+    """True when process ``pid`` runs a ``postgres`` executable."""
+    if Path("/proc/self").is_dir():
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:  # it has just exited
+            return False
+    else:  # macOS and the BSDs have no /proc
+        ps = ["ps", "-o", "comm=", "-p", str(pid)]
+        name = Path(subprocess.run(ps, capture_output=True, text=True, check=False).stdout).name
+    return name.strip().startswith("postgres")
 
 
 def stop(server: EmbeddedPostgres) -> None:

@@ -7,6 +7,7 @@ load, and a server that a killed demo left behind is stopped and reused.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -18,6 +19,7 @@ import pytest
 
 from tests.demo.process import Demo, alive, gone
 from warehouse import sample_data
+from warehouse.demo import stop_leftover
 from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SAMPLE = sample_data.SampleSpec()
@@ -34,8 +36,8 @@ def home() -> Iterator[Path]:
         yield base / "data"
     finally:
         server = base / "data" / "postgres"
-        if (server / "postmaster.pid").exists():  # a test failed half-way
-            EmbeddedPostgres(data_dir=server).stop(mode="immediate")
+        if server.is_dir():  # a test failed half-way: no server may outlive it
+            stop_leftover(EmbeddedPostgres(data_dir=server))
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -172,5 +174,21 @@ def test_the_server_of_a_killed_demo_is_stopped_and_its_data_reused(
     assert gone(orphan)
     postmaster = demo.postmaster_pid()
     assert len(demo.get_json("/api/stations?limit=1000")["data"]) == SAMPLE.stations
+    assert demo.signal(signal.SIGINT) in INTERRUPTED
+    assert gone(postmaster)
+
+
+def test_a_stale_lock_file_naming_another_program_is_removed_not_signalled(
+    first_run_over: Demo, home: Path
+) -> None:
+    # After a reboot the pid in postmaster.pid may belong to any program: here,
+    # this test process, which must neither be signalled nor block the start.
+    lock_file = home / "postgres" / "postmaster.pid"
+    lock_file.write_text(f"{os.getpid()}\n{home / 'postgres'}\n")
+    demo = Demo(home, free_port()).start(run=5)
+    demo.wait_ready()
+    assert "removing a stale postmaster.pid" in demo.stderr
+    postmaster = demo.postmaster_pid()
+    assert postmaster != os.getpid()
     assert demo.signal(signal.SIGINT) in INTERRUPTED
     assert gone(postmaster)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.demo.process import Demo, gone
 from warehouse import sample_data
+from warehouse.demo import stop_leftover
 from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SMALL = sample_data.SampleSpec(seed=11, stations=3, first_year=2001, last_year=2002)
@@ -27,8 +28,8 @@ def base() -> Iterator[Path]:
         yield folder
     finally:
         server = folder / "data" / "postgres"
-        if (server / "postmaster.pid").exists():  # a test failed half-way
-            EmbeddedPostgres(data_dir=server).stop(mode="immediate")
+        if server.is_dir():  # a test failed half-way: no server may outlive it
+            stop_leftover(EmbeddedPostgres(data_dir=server))
         shutil.rmtree(folder, ignore_errors=True)
 
 
