@@ -68,16 +68,21 @@ def test_every_value_has_a_comment_in_values_yaml() -> None:
     text = values_text()
     commented = commented_paths(text)
     leaves = value_leaves(yaml.safe_load(text), commented)
-    assert sorted(leaves - commented) == []
+    missing = sorted(leaves - commented)
+    assert missing == [], f"give these values a `# --` comment in values.yaml: {missing}"
 
 
 def test_every_value_is_in_the_readme_table() -> None:
     text = values_text()
     leaves = value_leaves(yaml.safe_load(text), commented_paths(text))
-    assert sorted(leaves - readme_keys()) == []
+    missing = sorted(leaves - readme_keys())
+    assert missing == [], (
+        f"add rows for these to the values table of {CHART / 'README.md'}: {missing}"
+    )
 
 
 def test_the_readme_table_names_no_value_that_does_not_exist() -> None:
     text = values_text()
     leaves = value_leaves(yaml.safe_load(text), commented_paths(text))
-    assert sorted(readme_keys() - leaves) == []
+    stale = sorted(readme_keys() - leaves)
+    assert stale == [], f"these README rows name no value in values.yaml: {stale}"
