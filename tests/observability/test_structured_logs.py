@@ -18,15 +18,25 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 
 
 def api_log(system: System) -> list[dict[str, Any]]:
-    return json_lines(system.api_log.read_text(encoding="utf-8"))
+    """The API's log lines so far (a line being written is left for later)."""
+    text = system.api_log.read_text(encoding="utf-8")
+    return json_lines(text[: text.rfind("\n") + 1])
 
 
-def access_lines(system: System, request_id: str) -> list[dict[str, Any]]:
-    return [
-        line
-        for line in api_log(system)
-        if line["logger"] == "service.access" and line.get("request_id") == request_id
-    ]
+def access_line(system: System, request_id: str) -> dict[str, Any]:
+    """The one access log line of a request (logged just after the response is sent)."""
+
+    def lines() -> list[dict[str, Any]] | None:
+        found = [
+            line
+            for line in api_log(system)
+            if line["logger"] == "service.access" and line.get("request_id") == request_id
+        ]
+        assert len(found) <= 1
+        return found or None
+
+    (line,) = wait_for(lines, f"the access log line of request {request_id}", timeout=10)
+    return line
 
 
 def test_every_api_log_line_is_json_with_time_level_logger_message(system: System) -> None:
@@ -42,7 +52,7 @@ def test_access_log_line_has_request_id_route_status_and_duration(system: System
     )
     assert status == 200
     assert headers["x-request-id"] == "obs-test-0001"
-    (line,) = access_lines(system, "obs-test-0001")
+    line = access_line(system, "obs-test-0001")
     assert line["route"] == "/api/stations/{station_id}"
     assert line["path"] == "/api/stations/USC00110072"
     assert line["method"] == "GET"
@@ -54,7 +64,7 @@ def test_access_log_line_has_request_id_route_status_and_duration(system: System
 def test_access_log_gets_a_fresh_request_id_when_the_caller_sends_none(system: System) -> None:
     status, headers, _ = get(system.api + "/no/such/page")
     assert status == 404
-    (line,) = access_lines(system, headers["x-request-id"])
+    line = access_line(system, headers["x-request-id"])
     assert line["route"] == "unmatched"
     assert line["status"] == 404
     assert line["level"] == "info"
