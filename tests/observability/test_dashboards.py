@@ -29,6 +29,20 @@ def test_regenerating_the_dashboards_gives_the_committed_bytes(tmp_path: Path) -
         )
 
 
+def test_every_dashboard_round_trips_through_grafanas_typed_model() -> None:
+    # A field the Grafana schema does not know, or of the wrong shape, would
+    # be dropped or changed on the way through.
+    from grafana_foundation_sdk.cog import plugins
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    plugins.register_default_plugins()
+    for path in dashboards.files():
+        board = dashboards.load(path)
+        again = json.loads(json.dumps(Dashboard.from_json(board), cls=JSONEncoder))
+        assert again == board, path.name
+
+
 def test_every_dashboard_has_a_prometheus_datasource_variable() -> None:
     for path in dashboards.files():
         variables = {v["name"]: v for v in dashboards.load(path)["templating"]["list"]}
