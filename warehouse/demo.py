@@ -94,8 +94,7 @@ def _run(
     from ingest_job.run import ingest
     from service.cli import serve
 
-    log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
-    server.start()
+    start(server)
     local = local_settings(settings, server, home)
     with db.connect(local, autocommit=True, application_name="weather-warehouse-demo") as conn:
         migrate.migrate(conn)
@@ -167,6 +166,23 @@ def sigterm_exits() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def start(server: EmbeddedPostgres) -> None:
+    """Start the server; if it refuses, say why in the one error line (its log's last line)."""
+    log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
+    try:
+        server.start()
+    except ConfigError as exc:
+        try:
+            said = [line for line in server.log_file.read_text().splitlines() if line.strip()]
+        except OSError:
+            said = []
+        cause = f" PostgreSQL says: {said[-1].strip()}" if said else ""
+        raise ConfigError(
+            f"{exc.message.rstrip('.')}.{cause} (the demo database is disposable: "
+            f"delete {server.data_dir} to start afresh)"
+        ) from None
 
 
 def stop_leftover(server: EmbeddedPostgres) -> None:

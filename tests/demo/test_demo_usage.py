@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests import cli
 from warehouse import demo, sample_data
+from warehouse.embedded_pg import EmbeddedPostgres, free_port
 from warehouse.errors import ConfigError
 
 
@@ -56,3 +59,27 @@ def test_data_naming_nothing_loadable_is_refused(tmp_path: Path) -> None:
         demo.data_sources([tmp_path / "missing"])
     with pytest.raises(ConfigError, match="no data files"):
         demo.data_sources([tmp_path / "empty"])
+
+
+def test_a_server_that_cannot_start_is_a_one_line_error_quoting_its_log() -> None:
+    base = Path(tempfile.mkdtemp(prefix="wh-demo-"))
+    try:
+        base.chmod(0o755)  # the server may run as another user (tests under root)
+        broken = base / "data" / "postgres"
+        broken.mkdir(parents=True)
+        (broken / "PG_VERSION").write_text("9.6\n")  # a data folder, but no configuration
+        user = EmbeddedPostgres(data_dir=broken).user
+        if user is not None:  # under root, as the server's own folder would be
+            for path in (base / "data", broken, broken / "PG_VERSION"):
+                shutil.chown(path, user, user)
+        result = cli.run(
+            "demo", "--port", str(free_port()), env={"WAREHOUSE_DATA_DIR": str(base / "data")}
+        )
+        server_log = (base / "data" / "postgres.log").read_text().strip().splitlines()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert result.returncode == 2
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("weather-warehouse demo:")]
+    assert line.startswith("weather-warehouse demo: error: embedded PostgreSQL: start")
+    assert f"PostgreSQL says: {server_log[-1].strip()}" in line
+    assert f"delete {broken} to start afresh" in line
