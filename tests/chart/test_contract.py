@@ -29,6 +29,7 @@ from tests.chart import render as chart
 from tests.chart.render import CHART, named
 from tests.harness import moto
 from warehouse.embedded_pg import free_port
+from warehouse.settings import Settings, load_settings
 
 DEFAULT = CHART / "ci" / "default-values.yaml"
 PASSWORD = "not-used-by-the-test-server"  # the harness server trusts local connections
@@ -196,3 +197,48 @@ def test_ingest_cronjob_loads_the_s3_bucket(
     assert loaded_stations == 3
     assert yield_years > 0
     assert stats_rows > 0
+
+
+# Read by libraries rather than by Settings: libpq (PGSSLMODE) and uvicorn
+# (FORWARDED_ALLOW_IPS).
+NATIVE_VARIABLES = {"PGSSLMODE", "FORWARDED_ALLOW_IPS"}
+
+
+def referenced_secrets(objects: list[chart.Manifest]) -> pods.Secrets:
+    """A value for every Secret key any pod reads (this test is about parsing, not keys)."""
+    secrets: pods.Secrets = {}
+    for workload in ("Deployment", "CronJob", "Job"):
+        for obj in (o for o in objects if o["kind"] == workload):
+            spec = obj["spec"].get("jobTemplate", obj)["spec"]["template"]["spec"]
+            for env in spec["containers"][0].get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    secrets.setdefault(ref["name"], {})[ref["key"]] = "s" * 32
+            for volume in spec.get("volumes", []):
+                if "secret" in volume:
+                    stored = secrets.setdefault(volume["secret"]["secretName"], {})
+                    for item in volume["secret"]["items"]:
+                        stored[item["key"]] = "s" * 32
+    return secrets
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix"), [("Deployment", "-api"), ("CronJob", "-ingest"), ("Job", "-migrate")]
+)
+def test_every_variable_the_chart_sets_is_read_and_valid(
+    values_file: Path, kind: str, suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects = chart.render([values_file])
+    if not any(o["kind"] == kind and o["metadata"]["name"].endswith(suffix) for o in objects):
+        return  # this scenario turns the workload off (test_chart_objects covers toggles)
+    box = pods.container(objects, kind, suffix)
+    env = pods.environment(objects, box, referenced_secrets(objects), tmp_path)
+    known = {name.upper() for name in Settings.model_fields} | NATIVE_VARIABLES
+    names = {item["name"] for item in box.spec.get("env", [])}
+    for source in box.spec.get("envFrom", []):
+        config = named(objects, "ConfigMap", source["configMapRef"]["name"])
+        names |= set(config.get("data", {}))
+    assert sorted(names - known) == []
+    for name in names:
+        monkeypatch.setenv(name, env[name])
+    load_settings()  # raises ConfigError on any value the code would refuse
