@@ -13,7 +13,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -139,6 +141,11 @@ def system(
         _drop_role(pg_server)
 
 
+def _scraped(url: str, expr: str) -> list[Any]:
+    found: list[Any] = prometheus.query(url, expr)["data"]["result"]
+    return found
+
+
 def _ready(api: str, server: subprocess.Popen[bytes]) -> bool:
     if server.poll() is not None:
         raise RuntimeError(f"the API exited with {server.returncode}")
@@ -169,8 +176,5 @@ def prometheus_url(system: System) -> Iterator[str]:
             f'weather_warehouse_http_requests_total{{job="{API_JOB}"}}',
             f'weather_warehouse_ingest_success{{job="{PUSHGATEWAY_JOB}"}}',
         ):
-            prometheus.wait_for(
-                lambda expr=expr: prometheus.query(url, expr)["data"]["result"],
-                f"Prometheus to scrape {expr}",
-            )
+            prometheus.wait_for(partial(_scraped, url, expr), f"Prometheus to scrape {expr}")
         yield url
