@@ -9,11 +9,12 @@ that psycopg prepares after a few uses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, LiteralString
 
 from psycopg import AsyncConnection, sql
 
@@ -30,15 +31,15 @@ class Freshness:
     latest_observation: date | None
 
 
-_WEATHER = sql.SQL(
+_WEATHER = (
     "SELECT station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm FROM observation"
 )
-_STATS = sql.SQL(
+_STATS = (
     "SELECT station_id, year, avg_max_temp_c, avg_min_temp_c, total_precip_cm,"
     " max_temp_days, min_temp_days, precip_days FROM weather_stats"
 )
-_YIELD = sql.SQL("SELECT year, corn_yield_kt FROM crop_yield")
-_STATION_COLUMNS = sql.SQL(
+_YIELD = "SELECT year, corn_yield_kt FROM crop_yield"
+_STATIONS = (
     "SELECT station_id, name, state, latitude, longitude, elevation_m,"
     " first_date, last_date, observation_count FROM station"
 )
@@ -52,16 +53,36 @@ SELECT
 """
 
 
-def _where(conditions: list[sql.Composable]) -> sql.Composed:
-    if not conditions:
-        return sql.Composed([])
-    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+@functools.cache
+def _statement(
+    select: LiteralString, conditions: tuple[LiteralString, ...], order: LiteralString
+) -> bytes:
+    """One statement from fixed fragments, composed once per combination."""
+    where = sql.SQL(" AND ").join(map(sql.SQL, conditions)) if conditions else None
+    parts = [sql.SQL(select), *([sql.SQL("WHERE"), where] if where else []), sql.SQL(order)]
+    return sql.SQL(" ").join(parts).as_bytes()
 
 
-async def _fetch(conn: Conn, query: sql.Composed, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    cursor = await conn.execute(query, params)
+async def _fetch(
+    conn: Conn,
+    select: LiteralString,
+    conditions: list[tuple[LiteralString, Sequence[Any]]],
+    order: LiteralString,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    statement = _statement(select, tuple(text for text, _ in conditions), order)
+    params = [value for _, values in conditions for value in values]
+    cursor = await conn.execute(statement, [*params, limit])
     rows: list[tuple[Any, ...]] = await cursor.fetchall()
     return rows
+
+
+def _station_condition(stations: Sequence[str]) -> list[tuple[LiteralString, Sequence[Any]]]:
+    if len(stations) == 1:
+        return [("station_id = %s", (stations[0],))]
+    if stations:
+        return [("station_id = ANY(%s)", (list(stations),))]
+    return []
 
 
 async def weather(
@@ -74,22 +95,15 @@ async def weather(
     limit: int,
 ) -> list[tuple[str, date, int | None, int | None, int | None]]:
     """Observations in (station_id, obs_date) order, after the key ``after``."""
-    conditions: list[sql.Composable] = []
-    params: list[Any] = []
-    if stations:
-        conditions.append(sql.SQL("station_id = ANY(%s)"))
-        params.append(list(stations))
+    conditions = _station_condition(stations)
     if first is not None:
-        conditions.append(sql.SQL("obs_date >= %s"))
-        params.append(first)
+        conditions.append(("obs_date >= %s", (first,)))
     if last is not None:
-        conditions.append(sql.SQL("obs_date <= %s"))
-        params.append(last)
+        conditions.append(("obs_date <= %s", (last,)))
     if after is not None:
-        conditions.append(sql.SQL("(station_id, obs_date) > (%s, %s)"))
-        params.extend(after)
-    query = _WEATHER + _where(conditions) + sql.SQL(" ORDER BY station_id, obs_date LIMIT %s")
-    return await _fetch(conn, query, [*params, limit])
+        conditions.append(("(station_id, obs_date) > (%s, %s)", after))
+    order = "ORDER BY station_id, obs_date LIMIT %s"
+    return await _fetch(conn, _WEATHER, conditions, order, limit)
 
 
 async def stats(
@@ -102,22 +116,14 @@ async def stats(
     limit: int,
 ) -> list[tuple[str, int, Decimal | None, Decimal | None, Decimal | None, int, int, int]]:
     """Yearly statistics in (station_id, year) order, after the key ``after``."""
-    conditions: list[sql.Composable] = []
-    params: list[Any] = []
-    if stations:
-        conditions.append(sql.SQL("station_id = ANY(%s)"))
-        params.append(list(stations))
+    conditions = _station_condition(stations)
     if first_year is not None:
-        conditions.append(sql.SQL("year >= %s"))
-        params.append(first_year)
+        conditions.append(("year >= %s", (first_year,)))
     if last_year is not None:
-        conditions.append(sql.SQL("year <= %s"))
-        params.append(last_year)
+        conditions.append(("year <= %s", (last_year,)))
     if after is not None:
-        conditions.append(sql.SQL("(station_id, year) > (%s, %s)"))
-        params.extend(after)
-    query = _STATS + _where(conditions) + sql.SQL(" ORDER BY station_id, year LIMIT %s")
-    return await _fetch(conn, query, [*params, limit])
+        conditions.append(("(station_id, year) > (%s, %s)", after))
+    return await _fetch(conn, _STATS, conditions, "ORDER BY station_id, year LIMIT %s", limit)
 
 
 async def yields(
@@ -129,36 +135,28 @@ async def yields(
     limit: int,
 ) -> list[tuple[int, int]]:
     """Yearly corn yield in year order, after the year ``after``."""
-    conditions: list[sql.Composable] = []
-    params: list[Any] = []
+    conditions: list[tuple[LiteralString, Sequence[Any]]] = []
     if first_year is not None:
-        conditions.append(sql.SQL("year >= %s"))
-        params.append(first_year)
+        conditions.append(("year >= %s", (first_year,)))
     if last_year is not None:
-        conditions.append(sql.SQL("year <= %s"))
-        params.append(last_year)
+        conditions.append(("year <= %s", (last_year,)))
     if after is not None:
-        conditions.append(sql.SQL("year > %s"))
-        params.append(after)
-    query = _YIELD + _where(conditions) + sql.SQL(" ORDER BY year LIMIT %s")
-    return await _fetch(conn, query, [*params, limit])
+        conditions.append(("year > %s", (after,)))
+    return await _fetch(conn, _YIELD, conditions, "ORDER BY year LIMIT %s", limit)
 
 
 async def stations(conn: Conn, *, after: str | None, limit: int) -> list[tuple[Any, ...]]:
     """Stations in id order, after the id ``after``."""
-    conditions: list[sql.Composable] = []
-    params: list[Any] = []
+    conditions: list[tuple[LiteralString, Sequence[Any]]] = []
     if after is not None:
-        conditions.append(sql.SQL("station_id > %s"))
-        params.append(after)
-    query = _STATION_COLUMNS + _where(conditions) + sql.SQL(" ORDER BY station_id LIMIT %s")
-    return await _fetch(conn, query, [*params, limit])
+        conditions.append(("station_id > %s", (after,)))
+    return await _fetch(conn, _STATIONS, conditions, "ORDER BY station_id LIMIT %s", limit)
 
 
 async def station(conn: Conn, station_id: str) -> tuple[Any, ...] | None:
     """One station, or ``None``."""
-    query = _STATION_COLUMNS + sql.SQL(" WHERE station_id = %s")
-    rows = await _fetch(conn, query, [station_id])
+    conditions: list[tuple[LiteralString, Sequence[Any]]] = [("station_id = %s", (station_id,))]
+    rows = await _fetch(conn, _STATIONS, conditions, "LIMIT %s", 1)
     return rows[0] if rows else None
 
 

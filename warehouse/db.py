@@ -118,7 +118,6 @@ def async_pool(
         # The API only reads: autocommit spares a BEGIN and a ROLLBACK per request.
         kwargs={"autocommit": True},
         check=idle.check,
-        reset=idle.returned,
         timeout=settings.database_connect_timeout_s,
         name="read" if read else "primary",
     )
@@ -127,28 +126,28 @@ def async_pool(
 class IdleCheck:
     """Check a pooled connection before use only if it sat idle for a while.
 
-    A connection returned a moment ago just worked; pinging it again would
+    A connection lent out a moment ago just worked; pinging it again would
     double the round trips of a busy API. One that idled may have been cut
     (database restart, failover, a NAT or proxy timeout) and is pinged first;
-    the pool replaces it if the ping fails.
+    the pool replaces it if the ping fails. (Lending time stands in for return
+    time: requests hold a connection for milliseconds, and a ``reset``
+    callback would make the pool return every connection through a worker.)
     """
 
     AFTER_IDLE_S = 1.0
 
     def __init__(self) -> None:
-        self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[object], float] = (
+        self._lent_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[object], float] = (
             weakref.WeakKeyDictionary()
         )
 
-    async def returned(self, conn: psycopg.AsyncConnection[object]) -> None:
-        """Pool ``reset`` callback: remember when the connection came back."""
-        self._returned_at[conn] = time.monotonic()
-
     async def check(self, conn: psycopg.AsyncConnection[object]) -> None:
-        """Pool ``check`` callback: ping unless the connection was used just now."""
-        returned_at = self._returned_at.get(conn)
-        if returned_at is None or time.monotonic() - returned_at > self.AFTER_IDLE_S:
+        """Pool ``check`` callback: ping unless the connection was in use just now."""
+        now = time.monotonic()
+        lent_at = self._lent_at.get(conn)
+        if lent_at is None or now - lent_at > self.AFTER_IDLE_S:
             await AsyncConnectionPool.check_connection(conn)
+        self._lent_at[conn] = now
 
 
 # Advisory lock keys (pg_advisory_lock takes a bigint). Fixed, distinct
