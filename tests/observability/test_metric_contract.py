@@ -8,6 +8,7 @@ may also use kube-state-metrics, which the cluster provides.
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.observability.cloudwatch import collector_config, declarations, scrap
 from tests.observability.conftest import PUSHGATEWAY_JOB, System, get, send_traffic
 from tests.observability.exposition import samples
 from tests.observability.promql import metric_names
+from tests.tools import require
 
 DOCS = chart.REPO / "docs" / "observability.md"
 
@@ -113,3 +115,32 @@ def test_api_route_label_holds_templates_not_ids(system: System) -> None:
     assert "/api/stations/{station_id}" in routes
     assert "unmatched" in routes
     assert not [route for route in routes if "USC" in route or "/no/such" in route]
+
+
+def promtool_lint(exposition: bytes) -> subprocess.CompletedProcess[bytes]:
+    """``promtool check metrics``: Prometheus' own naming and type conventions."""
+    return subprocess.run(
+        [str(require("promtool")), "check", "metrics"],
+        input=exposition,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_api_metrics_follow_prometheus_naming_conventions(system: System) -> None:
+    send_traffic(system.api)
+    result = promtool_lint(get(system.api + "/metrics")[2])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout + result.stderr == b""
+
+
+def test_pushed_ingest_metrics_follow_prometheus_naming_conventions(system: System) -> None:
+    exposition = get(system.pushgateway + "/metrics")[2]
+    ours = b"\n".join(
+        line for line in exposition.splitlines() if b"weather_warehouse_ingest_" in line
+    )
+    assert ours
+    result = promtool_lint(ours + b"\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout + result.stderr == b""
