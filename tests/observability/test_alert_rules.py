@@ -163,3 +163,9 @@ def test_docs_alert_table_lists_every_alert_with_its_severity(spec: dict[str, An
     text = DOCS.read_text(encoding="utf-8")
     for name, rule in alerts(spec).items():
         assert f"| {name} | {rule['labels']['severity']} |" in text, name
+
+
+def test_no_ingest_alerts_when_the_release_runs_no_ingest_job() -> None:
+    spec = rule_groups("--set", "ingest.enabled=false")
+    assert [name for name in alerts(spec) if "Ingest" in name] == []
+    assert "WeatherWarehouseDataStale" in alerts(spec)
