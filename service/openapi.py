@@ -33,7 +33,7 @@ class Operation:
     ok: Sequence[type[BaseModel]] = ()
     method: str = "get"
     status: int = 200
-    csv: bool = False
+    csv_header: Sequence[str] = ()  # the CSV columns, for lists that offer CSV
     path_parameters: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     problems: Sequence[int] = (400, 406, 503)
     request_body: dict[str, Any] | None = None
@@ -134,10 +134,10 @@ def _ok_response(
     refs = [keys[(model, "serialization")] for model in op.ok]
     if refs:
         content["application/json"] = {"schema": refs[0] if len(refs) == 1 else {"oneOf": refs}}
-    if op.csv:
+    if op.csv_header:
         content["text/csv"] = {
             "schema": {"type": "string"},
-            "example": "station_id,date,max_temp_c,min_temp_c,precip_mm\r\n",
+            "example": ",".join(op.csv_header) + "\r\n",
         }
     description = HTTPStatus(op.status).phrase
     return (

@@ -122,7 +122,7 @@ OPERATIONS = [
         tag="stations",
         query=StationsQuery,
         ok=(StationPageMetric, StationPageImperial),
-        csv=True,
+        csv_header=LISTING.csv_header[Units.metric],
     ),
     Operation(
         path="/api/stations/{station_id}",

@@ -91,6 +91,6 @@ OPERATIONS = [
         tag="weather",
         query=StatsQuery,
         ok=(StatsPageMetric, StatsPageImperial),
-        csv=True,
+        csv_header=LISTING.csv_header[Units.metric],
     )
 ]

@@ -118,6 +118,6 @@ OPERATIONS = [
         tag="weather",
         query=WeatherQuery,
         ok=(WeatherPageMetric, WeatherPageImperial),
-        csv=True,
+        csv_header=LISTING.csv_header[Units.metric],
     )
 ]

@@ -66,6 +66,6 @@ OPERATIONS = [
         tag="yield",
         query=YieldQuery,
         ok=(YieldPageMetric, YieldPageImperial),
-        csv=True,
+        csv_header=LISTING.csv_header[Units.metric],
     )
 ]
