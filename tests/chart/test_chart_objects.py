@@ -161,6 +161,15 @@ def test_migration_job_is_an_argo_sync_hook_and_a_helm_hook() -> None:
     assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
 
 
+def test_migration_job_needs_nothing_the_chart_creates_after_it() -> None:
+    # A hook runs before the release's other objects exist: only the Secret
+    # (wave -2 in Argo CD; made beforehand for plain Helm) may be referenced.
+    pod = named(chart.render([KIND]), "Job", "-migrate")["spec"]["template"]["spec"]
+    assert "serviceAccountName" not in pod
+    assert pod["automountServiceAccountToken"] is False
+    assert "envFrom" not in pod["containers"][0]
+
+
 def test_external_secret_comes_before_the_migration() -> None:
     objects = chart.render([DEFAULT])
     external = named(objects, "ExternalSecret")
