@@ -199,6 +199,39 @@ def test_ingest_cronjob_loads_the_s3_bucket(
     assert stats_rows > 0
 
 
+def test_ingest_cronjob_reads_noaa_stations_anonymously(
+    database_url: str, moto_endpoint: str, tmp_path: Path
+) -> None:
+    # kind: NOAA's public bucket, no AWS role, a plain Secret.
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint)
+    s3.create_bucket(Bucket="noaa-ghcn-pds")
+    body = (
+        "ID,DATE,ELEMENT,DATA_VALUE,M_FLAG,Q_FLAG,S_FLAG,OBS_TIME\n"
+        "USC00110072,20240101,TMAX,56,,,7,0700\n"
+        "USC00110072,20240101,TMIN,-12,,,7,0700\n"
+        "USC00110072,20240101,PRCP,3,,,7,0700\n"
+    )
+    s3.put_object(Bucket="noaa-ghcn-pds", Key="csv/by_station/USC00110072.csv",
+                  Body=body.encode(), ACL="public-read")  # fmt: skip
+    objects = chart.render(
+        [CHART / "ci" / "kind-values.yaml"], set_values=database_values(database_url)
+    )
+    box = pods.container(objects, "CronJob", "-ingest")
+    assert "s3://noaa-ghcn-pds/csv/by_station/USC00110072.csv" in box.spec["args"]
+    user = rds_secret(database_url)
+    secrets = {"weather-db": {"username": user["username"], "password": user["password"]}}
+    env = pods.environment(objects, box, secrets, tmp_path)
+    # No credentials at all: only anonymous (unsigned) requests can succeed.
+    env.update({"AWS_ENDPOINT_URL": moto_endpoint, "AWS_DEFAULT_REGION": "us-east-1"})
+    result = pods.run(box, env, tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT station_id, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm FROM observation"
+        ).fetchall()
+    assert row == [("USC00110072", 56, -12, 3)]
+
+
 # Read by libraries rather than by Settings: libpq (PGSSLMODE) and uvicorn
 # (FORWARDED_ALLOW_IPS).
 NATIVE_VARIABLES = {"PGSSLMODE", "FORWARDED_ALLOW_IPS"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.chart import render as chart
 from tests.chart.conftest import VALUES_FILES
+from tests.tools import require
 
 K8S_VERSIONS = ("1.30.0", "1.33.0")
 
@@ -52,3 +54,18 @@ def test_every_custom_resource_kind_is_validated_somewhere() -> None:
         obj["kind"] for path in VALUES_FILES for obj in chart.render([path]) if chart.is_custom(obj)
     }
     assert {"ExternalSecret", "SecretStore", "ServiceMonitor", "PrometheusRule"} <= kinds
+
+
+def test_values_schema_is_a_valid_draft_07_schema() -> None:
+    result = subprocess.run(
+        [
+            str(require("check-jsonschema")),
+            "--check-metaschema",
+            str(chart.CHART / "values.schema.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
