@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import re
@@ -79,6 +80,10 @@ def create_app(settings: Settings) -> Starlette:
         # Opening does not wait for the database: the API starts, answers
         # 503 while the database is away, and recovers when it returns.
         await pool.open(wait=False)
+        # Everything loaded so far lives as long as the process: keep it out
+        # of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
         log.info("API started", extra={"pool": pool.name})
         try:
             yield
