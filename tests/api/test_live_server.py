@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -97,3 +98,16 @@ def test_sigterm_lets_the_request_in_flight_finish(loaded_url: str) -> None:
         assert lines > 20_000
         assert server.process.wait(timeout=60) == 0
     assert any("API stopped" in line for line in server.log)
+
+
+def test_metrics_in_multiprocess_mode(loaded_url: str, tmp_path: Path) -> None:
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    with serving(loaded_url, env=env) as server, httpx.Client(base_url=server.url) as client:
+        client.get("/api/yield")
+        text = client.get("/metrics").text
+    assert (
+        'weather_warehouse_http_requests_total{method="GET",route="/api/yield",status="200"}'
+        in text
+    )
+    assert metric(text, "weather_warehouse_last_ingest_success_timestamp_seconds") > 0
+    assert any(tmp_path.glob("*.db"))  # the values live in the shared files
