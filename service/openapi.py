@@ -39,7 +39,6 @@ class Operation:
     request_body: dict[str, Any] | None = None
     secured: bool = False
     cached: bool = True
-    extra_responses: Mapping[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def document(operations: Iterable[Operation], *, title: str, version: str) -> dict[str, Any]:
@@ -103,7 +102,6 @@ def _operation(
     responses: dict[str, Any] = {str(op.status): _ok_response(op, keys)}
     if op.cached:
         responses["304"] = {"description": "Not modified since the `If-None-Match` validator."}
-    responses.update({str(code): body for code, body in op.extra_responses.items()})
     for code in op.problems:
         responses[str(code)] = _problem_response(code)
     responses["500"] = _problem_response(500)

@@ -150,8 +150,3 @@ async def internal_error(request: Request, exc: Exception) -> Response:
         extra={"request_id": request_id, "path": request.url.path, "method": request.method},
     )
     return response(request, 500, "an internal error occurred; quote the request id")
-
-
-def dumps(body: object) -> bytes:
-    """JSON bytes for a problem body (exposed for the middleware's fallbacks)."""
-    return orjson.dumps(body)
