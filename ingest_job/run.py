@@ -69,16 +69,19 @@ def _locked_run(
     if abandoned := load.abandon_stale_runs(conn):
         log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
     report.run_id = load.start_run(conn, report.source)
+    run = Run(conn, settings, report)
     try:
-        Run(conn, settings, report).go(sources, recompute_stats=recompute_stats)
+        run.go(sources, recompute_stats=recompute_stats)
     except BaseException as exc:
         report.abort(ExitCode.INTERNAL, f"run interrupted: {type(exc).__name__}: {exc}")
         report.finish()
         if not conn.broken:
             load.finish_run(conn, report)
+        run.progress.finish(report)
         raise
     report.finish()
     load.finish_run(conn, report)
+    run.progress.finish(report)
 
 
 class Run:
@@ -98,7 +101,6 @@ class Run:
             files = _list(source_names, self.settings)
         except SourceUnreachable as exc:
             self.report.abort(exc.exit_code, exc.message)
-            self.progress.finish(self.report)
             return
         self.progress = Progress(len(files), self.settings.log_format)
         self.known = load.last_loaded(self.conn, [f.uri for f in files])
@@ -113,7 +115,6 @@ class Run:
                     self.report.stations_years_recomputed += stats.recompute_all(self.conn)
         finally:
             self._flush()
-        self.progress.finish(self.report)
 
     def _bulk(self, files: list[sources.SourceFile]) -> list[sources.SourceFile]:
         """Load what can go in one bulk transaction; return the files left for one-by-one."""

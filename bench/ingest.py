@@ -1,0 +1,223 @@
+"""Ingest benchmark on the real data: fresh load, the bare floor, re-run, changed files, RSS.
+
+    .venv/bin/python bench/ingest.py [--data ../shared/data] [--database-url URL]
+
+Each ingest runs as the real command in a child process (its wall time and
+peak RSS are measured from outside; the run's own duration comes from its
+summary log line). The floor is the least any loader must do for the same
+end state on the same server, one connection: COPY every row into a table
+without indexes, add the primary key, compute the statistics with one
+GROUP BY. Without ``--database-url`` a throwaway PostgreSQL server is
+started (fsync off, as in the tests); with it, the benchmark works in a
+database of its own that it creates and drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from ingest_job import formats  # noqa: E402
+from warehouse import migrate  # noqa: E402
+from warehouse.embedded_pg import EmbeddedPostgres  # noqa: E402
+
+FLOOR_TABLE = """CREATE TABLE floor_observation (station_id text NOT NULL, obs_date date NOT NULL,
+    tmax_tenths_c smallint, tmin_tenths_c smallint, prcp_tenths_mm integer)"""
+FLOOR_STATS = """CREATE TABLE floor_stats AS
+SELECT station_id, extract(year FROM obs_date)::smallint AS year,
+       round(avg(tmax_tenths_c) / 10, 6) AS avg_max, round(avg(tmin_tenths_c) / 10, 6) AS avg_min,
+       round(sum(prcp_tenths_mm)::numeric / 100, 2) AS precip,
+       count(tmax_tenths_c) AS max_days, count(tmin_tenths_c) AS min_days,
+       count(prcp_tenths_mm) AS precip_days
+FROM floor_observation GROUP BY 1, 2"""
+
+
+@contextmanager
+def database(url: str | None) -> Iterator[str]:
+    """A fresh, migrated database: on the given server, or on a throwaway one."""
+    if url is None:
+        base = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+        base.chmod(0o755)
+        server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
+        server.start()
+        try:
+            with _migrated(server.url("postgres")) as target:
+                yield target
+        finally:
+            server.stop(mode="immediate")
+            shutil.rmtree(base, ignore_errors=True)
+    else:
+        name = f"weather_bench_{os.getpid()}"
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        target = psycopg.conninfo.make_conninfo(url, dbname=name)
+        try:
+            with _migrated(target) as migrated:
+                yield migrated
+        finally:
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def _migrated(url: str) -> Iterator[str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate.migrate(conn)
+    yield url
+
+
+# Forks and execs the measured command from a small interpreter, then reports
+# the child's rusage: a child forked straight from this (large) process would
+# have this process's resident memory counted into its peak RSS by exec.
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "maxrss_kib": usage.ru_maxrss}))
+"""
+
+
+def run_ingest(url: str, *sources: Path) -> dict[str, float]:
+    """The real command in a child process: wall time, peak RSS, the run's own figures."""
+    command = [sys.executable, "-m", "warehouse.cli", "ingest"]
+    for source in sources:
+        command += ["--source", str(source)]
+    env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    env.pop("PUSHGATEWAY_URL", None)
+    env.pop("CLOUDWATCH_NAMESPACE", None)
+    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: the log never blocks
+        started = time.perf_counter()
+        measured = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", LAUNCHER, *command],
+            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True, check=True,
+        )  # fmt: skip
+        wall = time.perf_counter() - started
+        log.seek(0)
+        stderr = log.read()
+    outcome = json.loads(measured.stdout)
+    if outcome["exit"] != 0:
+        raise SystemExit(f"ingest exited {outcome['exit']}:\n{stderr}")
+    summary = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")][-1]
+    return {
+        "wall_s": wall,
+        "run_s": float(summary["duration_s"]),
+        "rss_mb": outcome["maxrss_kib"] / 1024,
+        "inserted": float(summary["rows_inserted"]),
+        "updated": float(summary["rows_updated"]),
+        "loaded": float(summary["files_loaded"]),
+    }
+
+
+def floor(url: str, folder: Path) -> dict[str, float]:
+    """COPY every row into an index-less table, add the primary key, one GROUP BY."""
+    payload = b"".join(
+        formats.parse(path.name, path.read_bytes()).payload for path in sorted(folder.iterdir())
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '256MB'")  # as the bulk load does
+        conn.execute(FLOOR_TABLE)
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY floor_observation FROM STDIN") as copy:
+            copy.write(payload)
+        copied = time.perf_counter()
+        conn.execute("ALTER TABLE floor_observation ADD PRIMARY KEY (station_id, obs_date)")
+        keyed = time.perf_counter()
+        conn.execute(FLOOR_STATS)
+        done = time.perf_counter()
+        conn.execute("DROP TABLE floor_observation, floor_stats")
+    return {
+        "copy_s": copied - started,
+        "key_s": keyed - copied,
+        "stats_s": done - keyed,
+        "total_s": done - started,
+    }
+
+
+def change_values(path: Path) -> None:
+    """Change the maximum temperature of a file's first line (a corrected delivery)."""
+    lines = path.read_bytes().split(b"\n")
+    fields = lines[0].split(b"\t")
+    fields[1] = b"%5d" % (int(fields[1]) + 1 if int(fields[1]) != -9999 else 0)
+    lines[0] = b"\t".join(fields)
+    path.write_bytes(b"\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-data-"))
+    try:
+        # A private copy, so that the benchmark can change files.
+        wx = work / "wx_data"
+        shutil.copytree(args.data / "wx_data", wx)
+        yld = work / "yld_data"
+        shutil.copytree(args.data / "yld_data", yld)
+        files = sorted(wx.iterdir())
+
+        with database(args.database_url) as url:
+            fresh = run_ingest(url, wx, yld)
+            rerun = run_ingest(url, wx, yld)
+            change_values(files[0])
+            one = run_ingest(url, wx, yld)
+            for path in files[1:11]:
+                change_values(path)
+            ten = run_ingest(url, wx, yld)
+            bare = floor(url, wx)  # last: it holds every row in this process's memory
+
+        rows = int(fresh["inserted"])
+        load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+        print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work skews timings)")
+        print(f"data: {len(files)} station files + yield file, {rows:,} rows inserted")
+        print(
+            f"fresh load (stats included): run {fresh['run_s']:.2f} s, "
+            f"command {fresh['wall_s']:.2f} s, peak RSS {fresh['rss_mb']:.0f} MB, "
+            f"{rows / fresh['run_s']:,.0f} rows/s"
+        )
+        print(
+            f"bare floor: {bare['total_s']:.2f} s (COPY {bare['copy_s']:.2f} s, "
+            f"primary key {bare['key_s']:.2f} s, GROUP BY {bare['stats_s']:.2f} s)"
+        )
+        print(
+            f"ours / floor: {fresh['run_s'] / bare['total_s']:.2f} (run), "
+            f"{fresh['wall_s'] / bare['total_s']:.2f} (command, interpreter start included)"
+        )
+        print(
+            f"re-run, nothing changed: run {rerun['run_s']:.3f} s, "
+            f"command {rerun['wall_s']:.2f} s, "
+            f"peak RSS {rerun['rss_mb']:.0f} MB, {rerun['inserted']:.0f} inserted, "
+            f"{rerun['updated']:.0f} updated"
+        )
+        print(
+            f"1 changed station file: run {one['run_s']:.3f} s, command {one['wall_s']:.2f} s, "
+            f"{one['loaded']:.0f} file loaded, {one['updated']:.0f} row updated, "
+            f"peak RSS {one['rss_mb']:.0f} MB"
+        )
+        print(
+            f"10 changed station files: run {ten['run_s']:.3f} s, command {ten['wall_s']:.2f} s, "
+            f"{ten['loaded']:.0f} files loaded, {ten['updated']:.0f} rows updated"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
