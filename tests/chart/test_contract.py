@@ -122,6 +122,27 @@ def test_service_monitor_path_serves_the_api_metrics(
     assert "weather_warehouse_http_requests_total" in body
 
 
+def test_api_reads_through_the_rendered_read_replica_url(database_url: str, tmp_path: Path) -> None:
+    # The replica URL carries no credentials: libpq must take them from the
+    # same PGUSER and password file as the primary connection.
+    port = free_port()
+    values = {**database_values(database_url), "api.port": port, "database.readHost": "127.0.0.1"}
+    values["database.host"] = "primary.invalid"  # only the replica is reachable
+    objects = chart.render([DEFAULT], set_values=values)
+    box = pods.container(objects, "Deployment", "-api")
+    secrets = pods.secrets_from_external_secret(objects, rds_secret(database_url))
+    env = pods.environment(objects, box, secrets, tmp_path)
+    assert env["DATABASE_READ_URL"].startswith("postgresql://127.0.0.1:")
+    process = pods.start(box, env, tmp_path)
+    try:
+        wait_until_ready(process, f"http://127.0.0.1:{port}/readyz", 30)
+        status, _ = get(f"http://127.0.0.1:{port}/api/stations")
+        assert status == 200
+    finally:
+        process.kill()
+        process.communicate()
+
+
 def test_api_stops_within_the_grace_period_on_sigterm(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     objects = chart.render(
