@@ -16,10 +16,6 @@ from warehouse.settings import Settings
 log = logging.getLogger("ingest_job")
 
 
-class Terminated(Exception):
-    """SIGTERM arrived (Kubernetes stops the pod): end the run cleanly, as failed."""
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--source`` (repeatable) and ``--recompute-stats``."""
     parser.add_argument(
@@ -38,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the job; the exit code says how it went (see the README)."""
-    from ingest_job.run import ingest
+    from ingest_job.run import Terminated, ingest
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -68,7 +64,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+    # Kubernetes stops the pod: finish the current file's work, then stop.
+    from ingest_job.run import request_stop
+
+    request_stop()
 
 
 def _first_line(exc: BaseException) -> str:

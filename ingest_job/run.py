@@ -7,6 +7,7 @@ what happens to each file and keeps the books.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Sequence
 
@@ -27,6 +28,18 @@ Connection = psycopg.Connection[tuple[object, ...]]
 # Ledger rows of files that loaded nothing are written in batches.
 _LEDGER_BATCH = 500
 
+# Set by a signal handler; a run stops at the next file boundary.
+_stop = threading.Event()
+
+
+class Terminated(Exception):
+    """The run was asked to stop (SIGTERM); what it had not committed is rolled back."""
+
+
+def request_stop() -> None:
+    """Ask the current run to stop before its next file (safe in a signal handler)."""
+    _stop.set()
+
 
 def ingest(
     settings: Settings, sources: Sequence[str], *, recompute_stats: bool = False
@@ -40,6 +53,7 @@ def ingest(
     if not sources:
         raise ConfigError("no source given: pass --source FOLDER|FILE|s3://bucket/prefix")
     report = RunReport(source=" ".join(sources))
+    _stop.clear()
     with db.connect(settings, autocommit=True, application_name="weather-warehouse-ingest") as conn:
         if not load.try_lock(conn):
             report.abort(
@@ -121,6 +135,8 @@ class Run:
         later: list[sources.SourceFile] = []
         with load.bulk_load(self.conn, self.run_id) as bulk:
             for file in files:
+                if _stop.is_set():
+                    raise Terminated("stopped by a signal; the first load is rolled back")
                 result, parsed = self._prepare(file)
                 if parsed is None:
                     self._done(result)
@@ -137,6 +153,8 @@ class Run:
         return later
 
     def _one(self, file: sources.SourceFile) -> None:
+        if _stop.is_set():
+            raise Terminated("stopped by a signal before its next file")
         result, parsed = self._prepare(file)
         if parsed is not None:
             self._merge(parsed, result)

@@ -86,8 +86,10 @@ MERGING = """SELECT count(*) FROM pg_stat_activity
                AND (query LIKE 'COPY "stage_%%' OR query LIKE '%%merged%%')"""
 
 
-def kill_when(database_url: str, folder: Path, condition: str) -> None:
-    """Start a run and SIGKILL it as soon as PostgreSQL shows ``condition``."""
+def kill_when(
+    database_url: str, folder: Path, condition: str, sig: signal.Signals = signal.SIGKILL
+) -> int:
+    """Start a run, send ``sig`` as soon as PostgreSQL shows ``condition``; the exit code."""
     process = cli.start("ingest", "--source", str(folder), env={"DATABASE_URL": database_url})
     seen = False
     with psycopg.connect(database_url, autocommit=True) as watcher:
@@ -95,9 +97,10 @@ def kill_when(database_url: str, folder: Path, condition: str) -> None:
             row = watcher.execute(condition).fetchone()
             seen = row is not None and row[0] > 0
     assert seen, "the run finished before the moment to kill it was seen"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(sig)
+    process.communicate()
     _wait_for_rollback(database_url)
+    return process.returncode
 
 
 def test_sigkill_during_first_bulk_copy_leaves_nothing_and_a_rerun_gives_the_clean_table(
@@ -142,6 +145,17 @@ def test_sigkill_during_a_file_merge_leaves_whole_files_only(
     for url in (database_url, other_database):
         assert cli.run("ingest", "--source", str(folder), env={"DATABASE_URL": url}).returncode == 0
     assert table_digest(database_url) == table_digest(other_database)
+
+
+def test_sigterm_during_first_load_rolls_it_back_and_records_the_run_failed(
+    database_url: str, tmp_path: Path
+) -> None:
+    code = kill_when(database_url, big_folder(tmp_path, 60), COPYING, signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM
+    assert one(database_url, "SELECT count(*) FROM observation") == 0
+    ((status, error),) = rows(database_url, "SELECT status, error FROM ingest_run")
+    assert status == "failed"
+    assert "stopped by a signal" in str(error)
 
 
 def _wait_for_rollback(url: str) -> None:
