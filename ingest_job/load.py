@@ -52,8 +52,14 @@ _MERGE: dict[Table, str] = {
 WITH merged AS (
     INSERT INTO observation AS o (station_id, obs_date, tmax_tenths_c, tmin_tenths_c,
                                   prcp_tenths_mm)
-    SELECT station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm
-    FROM stage_observation
+    SELECT s.station_id, s.obs_date, s.tmax_tenths_c, s.tmin_tenths_c, s.prcp_tenths_mm
+    FROM stage_observation s
+    LEFT JOIN observation x ON x.station_id = s.station_id AND x.obs_date = s.obs_date
+    -- Rows that are already there with the same values are left alone
+    -- (not even locked): a re-delivery costs reads, not writes.
+    WHERE x.station_id IS NULL
+       OR (x.tmax_tenths_c, x.tmin_tenths_c, x.prcp_tenths_mm)
+          IS DISTINCT FROM (s.tmax_tenths_c, s.tmin_tenths_c, s.prcp_tenths_mm)
     ON CONFLICT (station_id, obs_date) DO UPDATE SET
         tmax_tenths_c = excluded.tmax_tenths_c,
         tmin_tenths_c = excluded.tmin_tenths_c,
