@@ -16,6 +16,8 @@ Every checker returns a list of human-readable problems: empty means clean.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import subprocess
 import tempfile
@@ -68,17 +70,30 @@ def render(
     set_values: Mapping[str, Any] | None = None,
     *,
     api_versions: Iterable[str] = DEFAULT_API_VERSIONS,
+    cached: bool = True,
 ) -> list[Manifest]:
     """``helm template`` the chart and return the objects it renders (hooks included).
 
     ``set_values`` maps dotted keys to values (passed with ``--set-json``, so
-    types are kept). Raises :class:`subprocess.CalledProcessError` (with
-    Helm's message in ``stderr``) when rendering fails.
+    types are kept). Renderings are cached per command unless ``cached=False``.
+    Raises :class:`subprocess.CalledProcessError` (with Helm's message in
+    ``stderr``) when rendering fails.
     """
     command = [str(require(helm)), "template", release, str(CHART), "--namespace", namespace]
     command += _values_args(values_files, set_values)
     for version in api_versions:
         command += ["--api-versions", version]
+    # Each scenario is rendered by many tests: run Helm once per distinct
+    # command (values files are read by Helm, so their content is the key too).
+    contents = tuple(Path(path).read_bytes() for path in values_files)
+    if not cached:
+        return _template.__wrapped__(tuple(command), contents)
+    return copy.deepcopy(_template(tuple(command), contents))
+
+
+@functools.cache
+def _template(command: tuple[str, ...], contents: tuple[bytes, ...]) -> list[Manifest]:
+    del contents  # part of the cache key only
     result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
