@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ingest_job.report import RunReport
 from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.literals import StandardUnitType
+    from mypy_boto3_cloudwatch.type_defs import MetricDatumTypeDef
 
 log = logging.getLogger("ingest_job")
 
@@ -30,7 +36,7 @@ class Figure:
     help: str
     value: float
     outcome: str | None = None
-    unit: str = "Count"
+    unit: StandardUnitType = "Count"
 
 
 def figures(report: RunReport) -> list[Figure]:
@@ -98,9 +104,9 @@ def put_to_cloudwatch(settings: Settings, namespace: str, report: RunReport) -> 
     """PutMetricData with the same names; ``outcome`` becomes a dimension."""
     import boto3
 
-    client = boto3.client("cloudwatch", endpoint_url=settings.aws_endpoint_url)
+    client: CloudWatchClient = boto3.client("cloudwatch", endpoint_url=settings.aws_endpoint_url)
     when = report.finished_at or report.started_at
-    data = [
+    data: list[MetricDatumTypeDef] = [
         {
             "MetricName": figure.name,
             "Dimensions": (
@@ -112,4 +118,4 @@ def put_to_cloudwatch(settings: Settings, namespace: str, report: RunReport) -> 
         }
         for figure in figures(report)
     ]
-    client.put_metric_data(Namespace=namespace, MetricData=data)  # type: ignore[arg-type]
+    client.put_metric_data(Namespace=namespace, MetricData=data)
