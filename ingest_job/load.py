@@ -271,6 +271,10 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
     return Merged(inserted, updated, station_years)
 
 
+class BulkUnavailable(Exception):
+    """The database user may not drop and rebuild the primary key: merge file by file."""
+
+
 class BulkLoad:
     """The files of a first load into an empty ``observation`` table (see :func:`bulk_load`)."""
 
@@ -313,7 +317,10 @@ def bulk_load(conn: Connection, run_id: int) -> Iterator[BulkLoad]:
         conn.execute(
             "SELECT set_config('maintenance_work_mem', %s, true)", (_BULK_MAINTENANCE_WORK_MEM,)
         )
-        conn.execute("ALTER TABLE observation DROP CONSTRAINT observation_pkey")
+        try:
+            conn.execute("ALTER TABLE observation DROP CONSTRAINT observation_pkey")
+        except psycopg.errors.InsufficientPrivilege:
+            raise BulkUnavailable("the ingest user does not own table observation") from None
         statement = sql.SQL("COPY observation ({}) FROM STDIN").format(
             sql.SQL(", ").join(map(sql.Identifier, COLUMNS["observation"]))
         )

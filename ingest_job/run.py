@@ -121,7 +121,10 @@ class Run:
         try:
             pending = files
             if len(files) > 1 and load.is_empty(self.conn):
-                pending = self._bulk(files)
+                try:
+                    pending = self._bulk(files)
+                except load.BulkUnavailable as exc:
+                    log.warning("first load merges file by file", extra={"reason": str(exc)})
             for file in pending:
                 self._one(file)
             if recompute_stats:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
+from pydantic import SecretStr
 
 from ingest_job.run import ingest
 from tests.ingest.conftest import one, rows, station_lines, table_digest, write
@@ -213,3 +215,30 @@ def test_a_killed_run_left_running_is_marked_failed_by_the_next(
     assert rows(url, "SELECT source, status FROM ingest_run ORDER BY run_id") == [
         ("killed", "failed"), (str(wx_folder), "succeeded")
     ]  # fmt: skip
+
+
+def test_a_user_who_does_not_own_the_tables_still_loads_file_by_file(
+    settings: Settings, wx_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = url_of(settings)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS ingest_writer")
+        conn.execute("CREATE ROLE ingest_writer LOGIN PASSWORD 'writer-pass-1'")
+        conn.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ingest_writer")
+        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ingest_writer")
+    writer = owner.replace("postgres@", "ingest_writer:writer-pass-1@", 1)
+    try:
+        report = ingest(
+            Settings(database_url=SecretStr(writer), log_format="text"), [str(wx_folder)]
+        )
+        assert (report.exit_code, report.files_loaded, report.rows_inserted) == (
+            ExitCode.OK,
+            4,
+            188,
+        )
+        assert one(owner, "SELECT count(*) FROM weather_stats") == 6
+        assert "first load merges file by file" in caplog.messages
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY ingest_writer")
+            conn.execute("DROP ROLE ingest_writer")
