@@ -17,6 +17,7 @@ import fcntl
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -171,6 +172,7 @@ def sigterm_exits() -> Iterator[None]:
 def start(server: EmbeddedPostgres) -> None:
     """Start the server; if it refuses, say why in the one error line (its log's last line)."""
     log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
+    initialise(server)
     try:
         server.start()
     except ConfigError as exc:
@@ -185,49 +187,89 @@ def start(server: EmbeddedPostgres) -> None:
         ) from None
 
 
+def initialise(server: EmbeddedPostgres) -> None:
+    """Create the server's data folder once, all or nothing.
+
+    ``initdb`` writes into a sibling folder that is renamed into place when
+    complete, so a first run interrupted half-way (Ctrl-C) never leaves a
+    half-made data folder that later runs would take for a database.
+    """
+    if server.initialised():
+        return
+    if server.data_dir.exists() and any(server.data_dir.iterdir()):
+        raise ConfigError(
+            f"{server.data_dir} is not empty but holds no PostgreSQL database: "
+            "delete it, or set WAREHOUSE_DATA_DIR to another folder"
+        )
+    staging = server.data_dir.with_name(f"{server.data_dir.name}.initdb")
+    shutil.rmtree(staging, ignore_errors=True)  # what an interrupted attempt left
+    EmbeddedPostgres(
+        data_dir=staging, port=server.port, bin_dir=server.bin_dir, user=server.user
+    ).init()
+    if server.data_dir.exists():
+        server.data_dir.rmdir()
+    staging.rename(server.data_dir)
+
+
 def stop_leftover(server: EmbeddedPostgres) -> None:
     """Deal with a ``postmaster.pid`` that no running demo owns (we hold the folder's lock).
 
-    Either a killed demo left its server running: stop it. Or the machine
-    restarted and the pid in the file now belongs to another program: the file
-    is stale, and signalling that pid would hit an innocent process; remove it.
+    Either a killed demo left its server running: stop it. Or the server died
+    (or the machine restarted) and the pid in the file is dead or belongs to
+    another program: the file is stale, and signalling that pid could hit an
+    innocent process; remove it.
     """
     pid = server.pid()
     if pid is None:
-        return
+        return  # no file, or its pid is gone: pg_ctl start copes with that
     if is_postgres(pid):
         log.warning(
             "stopping a PostgreSQL server left running by an earlier demo", extra={"pid": pid}
         )
-        server.stop()
+        stop(server)
     else:
         log.warning(
-            "removing a stale postmaster.pid: its pid is not PostgreSQL", extra={"pid": pid}
+            "removing a stale postmaster.pid: its pid is not a running PostgreSQL",
+            extra={"pid": pid},
         )
         (server.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
 
 def is_postgres(pid: int) -> bool:
-    """True when process ``pid`` runs a ``postgres`` executable."""
+    """True when process ``pid`` is a live (not zombie) ``postgres`` executable."""
+    found = _name_and_state(pid)
+    return found is not None and found[0].startswith("postgres") and not found[1].startswith("Z")
+
+
+def _name_and_state(pid: int) -> tuple[str, str] | None:
     if Path("/proc/self").is_dir():
         try:
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:  # it has just exited
-            return False
-    else:  # macOS and the BSDs have no /proc
-        ps = ["ps", "-o", "comm=", "-p", str(pid)]
-        name = Path(subprocess.run(ps, capture_output=True, text=True, check=False).stdout).name
-    return name.strip().startswith("postgres")
+            return None
+        # "pid (name) state ...": the name may itself hold spaces and brackets.
+        name, rest = stat.split(" (", 1)[1].rsplit(") ", 1)
+        return name, rest.split()[0]
+    # macOS and the BSDs have no /proc.
+    ps = ["ps", "-o", "stat=,comm=", "-p", str(pid)]
+    out = subprocess.run(ps, capture_output=True, text=True, check=False).stdout.split(None, 1)
+    return (Path(out[1].strip()).name, out[0]) if len(out) == 2 else None
 
 
 def stop(server: EmbeddedPostgres) -> None:
-    """Stop the server; a second Ctrl-C must not leave it running."""
-    if not server.running():
+    """Stop the server if it runs; a second Ctrl-C must not leave it running."""
+    pid = server.pid()
+    if pid is None or not is_postgres(pid):
         return
     log.info("stopping PostgreSQL")
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         server.stop()
+    except ConfigError:
+        pid = server.pid()
+        if pid is not None and is_postgres(pid):
+            raise
+        # It died on its own while we were stopping it: what we wanted.
     finally:
         signal.signal(signal.SIGINT, previous)
     log.info("PostgreSQL stopped")
@@ -235,7 +277,11 @@ def stop(server: EmbeddedPostgres) -> None:
 
 def local_settings(settings: Settings, server: EmbeddedPostgres, home: Path) -> Settings:
     """``settings`` pointed at the demo database of ``server`` (created if missing)."""
-    with psycopg.connect(server.url(), autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(server.url(), autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise db.unavailable(server.url(), exc) from None
+    with conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
         if found.fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))

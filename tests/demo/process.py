@@ -117,3 +117,24 @@ def gone(pid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def processes_using(folder: Path) -> list[str]:
+    """The command lines of running processes that name ``folder`` (zombies excluded)."""
+    table = subprocess.run(
+        ["ps", "-eo", "stat=,args="], capture_output=True, text=True, check=True
+    ).stdout
+    rows = (line.strip().split(None, 1) for line in table.splitlines() if line.strip())
+    return [
+        row[1]
+        for row in rows
+        if len(row) == 2 and not row[0].startswith("Z") and str(folder) in row[1]
+    ]
+
+
+def none_left_using(folder: Path) -> list[str]:
+    """Wait (boundedly) until no process names ``folder``; return those still there."""
+    deadline = time.monotonic() + 10
+    while (left := processes_using(folder)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left

@@ -192,3 +192,20 @@ def test_a_stale_lock_file_naming_another_program_is_removed_not_signalled(
     assert postmaster != os.getpid()
     assert demo.signal(signal.SIGINT) in INTERRUPTED
     assert gone(postmaster)
+
+
+def test_a_data_folder_whose_server_was_killed_starts_again(
+    first_run_over: Demo, home: Path
+) -> None:
+    crashed = Demo(home, free_port()).start(run=6)
+    crashed.wait_ready()
+    postmaster = crashed.postmaster_pid()
+    os.kill(postmaster, signal.SIGKILL)  # an OOM kill: postmaster.pid stays behind
+    assert gone(postmaster)
+    assert (home / "postgres" / "postmaster.pid").exists()
+    assert crashed.signal(signal.SIGINT) in INTERRUPTED
+
+    demo = Demo(home, free_port()).start(run=7)
+    demo.wait_ready()
+    assert len(demo.get_json("/api/stations?limit=1000")["data"]) == SAMPLE.stations
+    assert demo.signal(signal.SIGINT) in INTERRUPTED

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo.process import Demo, gone
+from tests.demo.process import Demo, none_left_using
 from warehouse import sample_data
 from warehouse.demo import stop_leftover
 from warehouse.embedded_pg import EmbeddedPostgres, free_port
@@ -52,15 +52,30 @@ def test_data_loads_the_given_folders_instead_of_the_sample(base: Path) -> None:
         demo.signal(signal.SIGINT)
 
 
-def test_ctrl_c_while_starting_up_still_stops_postgres(base: Path) -> None:
+def test_ctrl_c_once_postgres_runs_but_before_serving_stops_it(base: Path) -> None:
     demo = Demo(base / "data", free_port()).start(run=1)
     pid_file = base / "data" / "postgres" / "postmaster.pid"
     deadline = time.monotonic() + 60
-    while not pid_file.exists():  # PostgreSQL is up; migrating or loading comes next
+    while not pid_file.exists():  # the server runs; migrating or loading comes next
         assert demo.process.poll() is None, demo.stderr
         assert time.monotonic() < deadline, "PostgreSQL did not start within 60 s"
         time.sleep(0.05)
-    postmaster = int(pid_file.read_text().splitlines()[0])
     demo.signal(signal.SIGINT)
-    assert gone(postmaster)
-    assert not pid_file.exists()
+    assert none_left_using(base) == []
+    assert not pid_file.exists()  # a clean shutdown
+
+
+def test_ctrl_c_during_the_first_initdb_leaves_a_folder_the_next_run_uses(base: Path) -> None:
+    demo = Demo(base / "data", free_port()).start(run=1)
+    deadline = time.monotonic() + 60
+    while "starting PostgreSQL" not in demo.stderr:  # initdb runs now, for a second or two
+        assert demo.process.poll() is None, demo.stderr
+        assert time.monotonic() < deadline, "the demo did not start PostgreSQL within 60 s"
+        time.sleep(0.01)
+    demo.signal(signal.SIGINT)
+    assert none_left_using(base) == []
+
+    again = Demo(base / "data", free_port()).start(run=2)
+    again.wait_ready()
+    assert again.signal(signal.SIGINT) in (0, 130)
+    assert none_left_using(base) == []
