@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import errno
-import fcntl
 import logging
 import os
 import secrets
-import shutil
 import signal
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +30,7 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from warehouse import db, migrate, sample_data
+from warehouse import db, demo_postgres, migrate, sample_data
 from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.errors import ConfigError
 from warehouse.settings import Settings
@@ -80,13 +77,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     ensure_port_free(args.host, port)
     home = settings.warehouse_data_dir.resolve()
     home.mkdir(parents=True, exist_ok=True)
-    with only_demo_in(home), sigterm_exits():
-        server = EmbeddedPostgres(data_dir=home / "postgres")
-        stop_leftover(server)
-        try:
-            return _run(args, settings, server, home, port)
-        finally:
-            stop(server)
+    with sigterm_exits(), demo_postgres.running(home) as server:
+        return _run(args, settings, server, home, port)
 
 
 def _run(
@@ -95,7 +87,6 @@ def _run(
     from ingest_job.run import ingest
     from service.cli import serve
 
-    start(server)
     local = local_settings(settings, server, home)
     with db.connect(local, autocommit=True, application_name="weather-warehouse-demo") as conn:
         migrate.migrate(conn)
@@ -132,30 +123,6 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 @contextmanager
-def only_demo_in(home: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``home`` so that two demos never share one server.
-
-    The kernel drops the lock when the process dies, however it dies, so a
-    killed demo never blocks the next one.
-    """
-    with (home / "demo.lock").open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "?"
-            raise ConfigError(
-                f"another demo (pid {holder}) is using {home}: stop it first, "
-                "or set WAREHOUSE_DATA_DIR to another folder"
-            ) from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"{os.getpid()}\n")
-        lock.flush()
-        yield
-
-
-@contextmanager
 def sigterm_exits() -> Iterator[None]:
     """Turn SIGTERM into SystemExit, so that ``finally`` blocks run and stop the server."""
 
@@ -167,112 +134,6 @@ def sigterm_exits() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def start(server: EmbeddedPostgres) -> None:
-    """Start the server; if it refuses, say why in the one error line (its log's last line)."""
-    log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
-    initialise(server)
-    try:
-        server.start()
-    except ConfigError as exc:
-        try:
-            said = [line for line in server.log_file.read_text().splitlines() if line.strip()]
-        except OSError:
-            said = []
-        cause = f" PostgreSQL says: {said[-1].strip()}" if said else ""
-        raise ConfigError(
-            f"{exc.message.rstrip('.')}.{cause} (the demo database is disposable: "
-            f"delete {server.data_dir} to start afresh)"
-        ) from None
-
-
-def initialise(server: EmbeddedPostgres) -> None:
-    """Create the server's data folder once, all or nothing.
-
-    ``initdb`` writes into a sibling folder that is renamed into place when
-    complete, so a first run interrupted half-way (Ctrl-C) never leaves a
-    half-made data folder that later runs would take for a database.
-    """
-    if server.initialised():
-        return
-    if server.data_dir.exists() and any(server.data_dir.iterdir()):
-        raise ConfigError(
-            f"{server.data_dir} is not empty but holds no PostgreSQL database: "
-            "delete it, or set WAREHOUSE_DATA_DIR to another folder"
-        )
-    staging = server.data_dir.with_name(f"{server.data_dir.name}.initdb")
-    shutil.rmtree(staging, ignore_errors=True)  # what an interrupted attempt left
-    EmbeddedPostgres(
-        data_dir=staging, port=server.port, bin_dir=server.bin_dir, user=server.user
-    ).init()
-    if server.data_dir.exists():
-        server.data_dir.rmdir()
-    staging.rename(server.data_dir)
-
-
-def stop_leftover(server: EmbeddedPostgres) -> None:
-    """Deal with a ``postmaster.pid`` that no running demo owns (we hold the folder's lock).
-
-    Either a killed demo left its server running: stop it. Or the server died
-    (or the machine restarted) and the pid in the file is dead or belongs to
-    another program: the file is stale, and signalling that pid could hit an
-    innocent process; remove it.
-    """
-    pid = server.pid()
-    if pid is None:
-        return  # no file, or its pid is gone: pg_ctl start copes with that
-    if is_postgres(pid):
-        log.warning(
-            "stopping a PostgreSQL server left running by an earlier demo", extra={"pid": pid}
-        )
-        stop(server)
-    else:
-        log.warning(
-            "removing a stale postmaster.pid: its pid is not a running PostgreSQL",
-            extra={"pid": pid},
-        )
-        (server.data_dir / "postmaster.pid").unlink(missing_ok=True)
-
-
-def is_postgres(pid: int) -> bool:
-    """True when process ``pid`` is a live (not zombie) ``postgres`` executable."""
-    found = _name_and_state(pid)
-    return found is not None and found[0].startswith("postgres") and not found[1].startswith("Z")
-
-
-def _name_and_state(pid: int) -> tuple[str, str] | None:
-    if Path("/proc/self").is_dir():
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:  # it has just exited
-            return None
-        # "pid (name) state ...": the name may itself hold spaces and brackets.
-        name, rest = stat.split(" (", 1)[1].rsplit(") ", 1)
-        return name, rest.split()[0]
-    # macOS and the BSDs have no /proc.
-    ps = ["ps", "-o", "stat=,comm=", "-p", str(pid)]
-    out = subprocess.run(ps, capture_output=True, text=True, check=False).stdout.split(None, 1)
-    return (Path(out[1].strip()).name, out[0]) if len(out) == 2 else None
-
-
-def stop(server: EmbeddedPostgres) -> None:
-    """Stop the server if it runs; a second Ctrl-C must not leave it running."""
-    pid = server.pid()
-    if pid is None or not is_postgres(pid):
-        return
-    log.info("stopping PostgreSQL")
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        server.stop()
-    except ConfigError:
-        pid = server.pid()
-        if pid is not None and is_postgres(pid):
-            raise
-        # It died on its own while we were stopping it: what we wanted.
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    log.info("PostgreSQL stopped")
 
 
 def local_settings(settings: Settings, server: EmbeddedPostgres, home: Path) -> Settings:

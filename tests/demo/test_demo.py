@@ -19,7 +19,7 @@ import pytest
 
 from tests.demo.process import Demo, alive, gone
 from warehouse import sample_data
-from warehouse.demo import stop_leftover
+from warehouse.demo_postgres import stop_leftover
 from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SAMPLE = sample_data.SampleSpec()

@@ -13,7 +13,7 @@ import pytest
 
 from tests.demo.process import Demo, none_left_using
 from warehouse import sample_data
-from warehouse.demo import stop_leftover
+from warehouse.demo_postgres import stop_leftover
 from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SMALL = sample_data.SampleSpec(seed=11, stations=3, first_year=2001, last_year=2002)
