@@ -8,6 +8,8 @@ stream it without knowing where it came from.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -101,6 +103,12 @@ def copy_field(value: object) -> str:
 def copy_row(values: tuple[object, ...]) -> bytes:
     """A tuple as one COPY text line."""
     return ("\t".join(copy_field(v) for v in values) + "\n").encode()
+
+
+def each_line(data: bytes) -> Iterator[bytes]:
+    """The lines of a file one at a time (LF or CRLF), without the endings."""
+    for line in io.BytesIO(data):
+        yield line.rstrip(b"\r\n")
 
 
 def lines(data: bytes) -> list[bytes]:

@@ -6,7 +6,6 @@ station, day and element, with NOAA's flags.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 from ingest_job.formats.base import MISSING, SMALLINT, Parsed, copy_row
@@ -14,7 +13,9 @@ from ingest_job.formats.base import MISSING, SMALLINT, Parsed, copy_row
 # Element -> position in an observation row (tmax, tmin, prcp).
 KEPT = {"TMAX": 0, "TMIN": 1, "PRCP": 2}
 
+# (station, day) -> [tmax, tmin, prcp, bit mask of the elements seen that day]
 Days = dict[tuple[str, date], list[int | None]]
+_SEEN = 3
 
 
 def add(
@@ -28,7 +29,16 @@ def add(
     value: int,
     quality_flag: str,
 ) -> None:
-    """Record one value: skip missing ones, count quality-flagged ones, check the range."""
+    """Record one value: refused twice, skipped if missing, counted if flagged, range-checked."""
+    row = days.get((station, day))
+    if row is None:
+        row = days[station, day] = [None, None, None, 0]
+    bit = 1 << KEPT[element]
+    seen = row[_SEEN] or 0
+    if seen & bit:
+        result.reject(line, f"{element} for {day.isoformat()} appears twice")
+        return
+    row[_SEEN] = seen | bit
     if value == MISSING:
         return
     if quality_flag.strip():
@@ -39,19 +49,16 @@ def add(
     if not low <= value <= high:
         result.reject(line, f"{element} {value} on {day.isoformat()} is out of range")
         return
-    row = days.setdefault((station, day), [None, None, None])
     row[KEPT[element]] = value
 
 
 def finish(days: Days, result: Parsed) -> None:
-    """Turn the collected days into COPY rows, in key order, if the file is clean."""
+    """Turn the days with at least one value into COPY rows, in key order, if the file is clean."""
     if not result.ok:
         return
-    result.payload = b"".join(_rows(days))
-    result.rows = len(days)
-    result.stations = frozenset(station for station, _ in days)
-
-
-def _rows(days: Days) -> Iterator[bytes]:
-    for station, day in sorted(days):
-        yield copy_row((station, day.isoformat(), *days[station, day]))
+    kept = sorted(key for key, row in days.items() if row[:_SEEN] != [None, None, None])
+    result.payload = b"".join(
+        copy_row((station, day.isoformat(), *days[station, day][:_SEEN])) for station, day in kept
+    )
+    result.rows = len(kept)
+    result.stations = frozenset(station for station, _ in kept)

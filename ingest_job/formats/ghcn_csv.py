@@ -9,9 +9,10 @@ values counted and not loaded.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 
 from ingest_job.formats import dates, elements
-from ingest_job.formats.base import Parsed, shown
+from ingest_job.formats.base import Parsed, each_line, shown
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_csv"
@@ -21,32 +22,31 @@ HEADER = ("ID", "DATE", "ELEMENT", "DATA_VALUE", "M_FLAG", "Q_FLAG", "S_FLAG", "
 def parse(name: str, data: bytes) -> Parsed:
     """Parse a by-station CSV file."""
     result = Parsed(name=name, format=FORMAT, table="observation")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.reject(data.count(b"\n", 0, exc.start) + 1, "not UTF-8 text")
-        return result
-    if not text.strip():
+    if not data.strip():
         result.reject(1, "the file is empty")
         return result
     days: elements.Days = {}
-    seen: dict[tuple[str, str, str], int] = {}
-    reader = csv.reader(text.splitlines())
-    for number, fields in enumerate(reader, start=1):
+    reader = csv.reader(_text_lines(data, result))
+    for fields in reader:
+        number = reader.line_num
         if not fields or (number == 1 and tuple(f.strip().upper() for f in fields) == HEADER):
             continue
-        _row(number, fields, days, seen, result)
+        _row(number, fields, days, result)
     elements.finish(days, result)
     return result
 
 
-def _row(
-    number: int,
-    fields: list[str],
-    days: elements.Days,
-    seen: dict[tuple[str, str, str], int],
-    result: Parsed,
-) -> None:
+def _text_lines(data: bytes, result: Parsed) -> Iterator[str]:
+    """Decoded lines one at a time; an undecodable line is rejected and read as empty."""
+    for number, raw in enumerate(each_line(data.removeprefix(b"\xef\xbb\xbf")), start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            result.reject(number, "not UTF-8 text")
+            yield ""
+
+
+def _row(number: int, fields: list[str], days: elements.Days, result: Parsed) -> None:
     if len(fields) != len(HEADER):
         result.reject(number, f"expected {len(HEADER)} comma-separated fields, found {len(fields)}")
         return
@@ -60,11 +60,6 @@ def _row(
         return
     if element not in elements.KEPT:
         return
-    key = (station, day_text, element)
-    if key in seen:
-        result.reject(number, f"{element} for {day_text} appears twice (first on line {seen[key]})")
-        return
-    seen[key] = number
     if not value_text.lstrip("-").isdigit() or value_text[1:].count("-"):
         result.reject(number, f"DATA_VALUE is not a whole number: {shown(value_text.encode())}")
         return

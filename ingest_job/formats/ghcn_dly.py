@@ -12,7 +12,7 @@ import calendar
 from datetime import date
 
 from ingest_job.formats import elements
-from ingest_job.formats.base import MISSING, Parsed, lines
+from ingest_job.formats.base import MISSING, Parsed, each_line
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_dly"
@@ -29,7 +29,7 @@ def parse(name: str, data: bytes) -> Parsed:
         return result
     days: elements.Days = {}
     seen: dict[tuple[str, int, int, str], int] = {}
-    for number, raw in enumerate(lines(data), start=1):
+    for number, raw in enumerate(each_line(data), start=1):
         if raw.strip():
             _line(number, raw, days, seen, result)
     elements.finish(days, result)

@@ -202,3 +202,15 @@ def test_station_inventory_gives_names_and_coordinates() -> None:
         b"USC00110072\tCAMARGO\tIL\t39.7833\t-88.1667\t198.1\n"
         b"ACW00011604\tST JOHNS COOLIDGE FLD\t\\N\t17.1167\t-61.7833\t\\N\n"
     )
+
+
+def test_by_station_csv_with_an_element_twice_for_a_day_is_rejected() -> None:
+    data = CSV + "USW00014819,20200101,TMAX,57,,,W,2400\n"
+    assert reasons("USW00014819.csv", data.encode()) == [
+        "USW00014819.csv:6: TMAX for 2020-01-01 appears twice"
+    ]
+
+
+def test_by_station_csv_day_with_only_missing_values_adds_no_row() -> None:
+    data = CSV + "USW00014819,20200102,TMAX,-9999,,,W,2400\n"
+    assert formats.validate("USW00014819.csv", data.encode()).rows == 1
