@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 DATA   ?=
+SEED   ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv tools run test lint format bench lock clean kind-up kind-deploy kind-test kind-down
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP) ## create .venv and install everything (done by the other targets)
 
 run: $(STAMP) ## the main job: embedded PostgreSQL + data + API on 127.0.0.1:$(PORT) (DATA=folder for real files)
-	PORT=$(PORT) $(BIN)/weather-warehouse demo $(foreach dir,$(DATA),--data $(dir))
+	PORT=$(PORT) $(BIN)/weather-warehouse demo $(foreach dir,$(DATA),--data $(dir)) $(if $(SEED),--seed $(SEED))
 
 tools: $(STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages need root)
 	$(BIN)/python scripts/install_tools.py
