@@ -40,9 +40,7 @@ COPY service ./service
 RUN --mount=type=secret,id=cacert,required=false \
     if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi; \
     /opt/venv/bin/pip install --no-deps -c constraints.txt . \
-    && /opt/venv/bin/python -m pip uninstall --yes pip \
-    && find /opt/venv -name '*.dist-info' -path '*/setuptools*' -prune -exec rm -rf {} + \
-    && rm -rf /opt/venv/lib/python3.11/site-packages/setuptools /opt/venv/lib/python3.11/site-packages/pkg_resources
+    && /opt/venv/bin/python -m pip uninstall --yes --quiet setuptools pip
 
 # ---- runtime: the base plus the virtual environment, nothing else
 FROM ${BASE_IMAGE}
