@@ -214,13 +214,18 @@ def _problems(report: RunReport) -> str | None:
     return text
 
 
-def last_loaded(conn: Connection, uris: list[str]) -> dict[str, str]:
-    """URI -> checksum of its latest loaded delivery (a file changed back is loaded again)."""
+def last_loaded(
+    conn: Connection, uris: list[str], ignored_formats: Iterable[str] = ()
+) -> dict[str, str]:
+    """URI -> checksum of its latest loaded delivery (a file changed back is loaded again).
+
+    Deliveries of ``ignored_formats`` are left out, so that those files load again.
+    """
     rows = conn.execute(
         """SELECT DISTINCT ON (uri) uri, checksum FROM ingest_file
-           WHERE status = 'loaded' AND uri = ANY(%s)
+           WHERE status = 'loaded' AND uri = ANY(%s) AND NOT (coalesce(format, '') = ANY(%s))
            ORDER BY uri, file_id DESC""",
-        (uris,),
+        (uris, sorted(ignored_formats)),
     ).fetchall()
     return {str(uri): str(checksum) for uri, checksum in rows}
 

@@ -117,10 +117,14 @@ class Run:
             self.report.abort(exc.exit_code, exc.message)
             return
         self.progress = Progress(len(files), self.settings.log_format)
-        self.known = load.last_loaded(self.conn, [f.uri for f in files])
+        empty = load.is_empty(self.conn)
+        # An empty observation table was emptied on purpose (or never filled):
+        # observation files load again even if the ledger has seen them.
+        ignored = formats.OBSERVATION_FORMATS if empty else frozenset()
+        self.known = load.last_loaded(self.conn, [f.uri for f in files], ignored)
         try:
             pending = files
-            if len(files) > 1 and load.is_empty(self.conn):
+            if len(files) > 1 and empty:
                 try:
                     pending = self._bulk(files)
                 except load.BulkUnavailable as exc:
@@ -169,7 +173,6 @@ class Run:
         result = FileResult(
             uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
         )
-        result.seconds = time.perf_counter()
         if file.etag is not None:
             result.checksum = sources.checksum(file, b"")
             if self.known.get(file.uri) == result.checksum:

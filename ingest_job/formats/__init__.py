@@ -13,6 +13,7 @@ from ingest_job.formats import ghcn_csv, ghcn_dly, ghcn_stations, station_txt, y
 from ingest_job.formats.base import LineError, Parsed, UnrecognisedFile
 
 __all__ = [
+    "OBSERVATION_FORMATS",
     "UPLOAD_FORMATS",
     "LineError",
     "Parsed",
@@ -27,6 +28,8 @@ Parser = Callable[[str, bytes], Parsed]
 
 # What the API's upload endpoint accepts (the ingest job reads them all).
 UPLOAD_FORMATS = frozenset({station_txt.FORMAT, yield_txt.FORMAT})
+# Formats whose rows go to the observation table.
+OBSERVATION_FORMATS = frozenset({station_txt.FORMAT, ghcn_dly.FORMAT, ghcn_csv.FORMAT})
 
 
 @dataclass(frozen=True)

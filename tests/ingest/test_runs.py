@@ -242,3 +242,15 @@ def test_a_user_who_does_not_own_the_tables_still_loads_file_by_file(
         with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute("DROP OWNED BY ingest_writer")
             conn.execute("DROP ROLE ingest_writer")
+
+
+def test_observation_files_load_again_after_the_table_was_emptied(
+    settings: Settings, wx_folder: Path
+) -> None:
+    ingest(settings, [str(wx_folder)])
+    before = table_digest(url_of(settings))
+    with psycopg.connect(url_of(settings), autocommit=True) as conn:
+        conn.execute("TRUNCATE observation, weather_stats")
+    report = ingest(settings, [str(wx_folder)])
+    assert (report.files_loaded, report.files_skipped) == (3, 1)  # the yield file is unchanged
+    assert table_digest(url_of(settings)) == before
