@@ -146,6 +146,17 @@ def test_ingest_cronjob_schedule_and_limits() -> None:
     assert env["CLOUDWATCH_NAMESPACE"] == "WeatherWarehouse"
 
 
+def test_ingest_pushes_under_the_job_name_the_alerts_watch() -> None:
+    values = {"prometheusRule.pushgatewayJob": "weather_ingest_eu"}
+    objects = chart.render([FULL], set_values=values)
+    container = named(objects, "CronJob", "-ingest")["spec"]["jobTemplate"]["spec"]["template"]
+    env = {e["name"]: e.get("value") for e in container["spec"]["containers"][0]["env"]}
+    assert env["PUSHGATEWAY_JOB"] == "weather_ingest_eu"
+    groups = named(objects, "PrometheusRule")["spec"]["groups"]
+    exprs = [str(rule["expr"]) for group in groups for rule in group["rules"]]
+    assert any('job="weather_ingest_eu"' in expr for expr in exprs)
+
+
 def test_ingest_without_sources_is_refused() -> None:
     error = chart.render_error([DEFAULT], set_values={"ingest.sources": []})
     assert "ingest.sources or ingest.noaaStations" in error
