@@ -23,10 +23,12 @@ def conninfo(
     read: bool = False,
     application_name: str = "weather-warehouse",
     statement_timeout_ms: int | None = None,
+    read_only: bool = False,
 ) -> str:
     """Build a libpq connection string from the settings.
 
-    ``read=True`` prefers ``DATABASE_READ_URL`` (a read replica) when set.
+    ``read=True`` prefers ``DATABASE_READ_URL`` (a read replica) when set;
+    ``read_only=True`` makes the server refuse writes on the connection.
     Unset parts fall through to libpq's own ``PG*`` environment variables.
     """
     url = settings.database_read_url if read and settings.database_read_url else None
@@ -48,8 +50,13 @@ def conninfo(
     password = settings.database_password()
     if password is not None:
         extra["password"] = password
+    options = []
     if statement_timeout_ms is not None:
-        extra["options"] = f"-c statement_timeout={statement_timeout_ms}"
+        options.append(f"-c statement_timeout={statement_timeout_ms}")
+    if read_only:
+        options.append("-c default_transaction_read_only=on")
+    if options:
+        extra["options"] = " ".join(options)
     try:
         return pg_conninfo.make_conninfo(base, **extra)
     except psycopg.ProgrammingError:
@@ -108,6 +115,8 @@ def async_pool(
         read=read,
         application_name=application_name,
         statement_timeout_ms=settings.database_statement_timeout_ms,
+        # The API never writes; the server refuses it too, should a bug try.
+        read_only=read,
     )
     idle = IdleCheck()
     return AsyncConnectionPool(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import psycopg
+import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from tests.api.conftest import STATIONS, api_settings
+from tests.api.conftest import STATIONS, api_settings, db_rows
+from warehouse import db
 
 
 def test_reads_go_to_the_read_replica_when_one_is_configured(
@@ -27,3 +32,13 @@ def test_a_query_over_the_statement_timeout_is_a_503(loaded_url: str) -> None:
     assert response.status_code == 503
     assert "time limit" in response.json()["detail"]
     assert response.headers["retry-after"]
+
+
+def test_the_api_pool_refuses_writes(loaded_url: str) -> None:
+    async def try_to_write() -> None:
+        async with db.async_pool(api_settings(loaded_url)) as pool, pool.connection() as conn:
+            await conn.execute("DELETE FROM crop_yield")
+
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        asyncio.run(try_to_write())
+    assert db_rows(loaded_url, "SELECT count(*) FROM crop_yield")[0][0] > 0
