@@ -120,16 +120,26 @@ def gone(pid: int) -> bool:
 
 
 def processes_using(folder: Path) -> list[str]:
-    """The command lines of running processes that name ``folder`` (zombies excluded)."""
-    table = subprocess.run(
-        ["ps", "-eo", "stat=,args="], capture_output=True, text=True, check=True
-    ).stdout
-    rows = (line.strip().split(None, 1) for line in table.splitlines() if line.strip())
-    return [
-        row[1]
-        for row in rows
-        if len(row) == 2 and not row[0].startswith("Z") and str(folder) in row[1]
-    ]
+    """The command lines of live processes that name ``folder`` (zombies have exited)."""
+    if not Path("/proc/self").is_dir():  # macOS: ps, which minimal Linux images may lack
+        table = subprocess.run(
+            ["ps", "-eo", "stat=,args="], capture_output=True, text=True, check=True
+        )
+        rows = [line.split(None, 1) for line in table.stdout.splitlines() if line.strip()]
+        return [
+            r[1] for r in rows if len(r) == 2 and not r[0].startswith("Z") and str(folder) in r[1]
+        ]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # exited meanwhile
+            continue
+        if str(folder) in args and int(entry.name) != os.getpid() and alive(int(entry.name)):
+            found.append(args.strip())
+    return found
 
 
 def none_left_using(folder: Path) -> list[str]:
