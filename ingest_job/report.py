@@ -53,7 +53,7 @@ class RunReport:
     rows_updated: int = 0
     rows_rejected: int = 0
     values_rejected_qc: int = 0
-    stations_years_recomputed: int = 0
+    station_years_recomputed: int = 0
     problems: list[str] = field(default_factory=list)
     error: str | None = None
     fatal: ExitCode | None = None

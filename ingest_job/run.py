@@ -133,7 +133,7 @@ class Run:
                 self._one(file)
             if recompute_stats:
                 with self.conn.transaction():
-                    self.report.stations_years_recomputed += stats.recompute_all(self.conn)
+                    self.report.station_years_recomputed += stats.recompute_all(self.conn)
         finally:
             self._flush()
 
@@ -155,7 +155,7 @@ class Run:
                     # Not observations, or a station already in the batch:
                     # merged one by one once the batch is in.
                     later.append(file)
-        self.report.stations_years_recomputed += bulk.station_years
+        self.report.station_years_recomputed += bulk.station_years
         log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
         return later
 
@@ -215,7 +215,7 @@ class Run:
             )
             result.rows_inserted = result.rows_updated = 0
         else:
-            self.report.stations_years_recomputed += merged.station_years
+            self.report.station_years_recomputed += merged.station_years
         self._done(result)
 
     def _done(self, result: FileResult) -> None:

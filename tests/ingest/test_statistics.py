@@ -84,5 +84,5 @@ def test_recompute_all_gives_the_same_figures(loaded: Settings, real_data: Path)
     before = [row[:-1] for row in rows(url, query)]
     report = ingest(loaded, station_files(real_data), recompute_stats=True)
     assert report.files_skipped == len(dict(CASES))
-    assert report.stations_years_recomputed == len(before)
+    assert report.station_years_recomputed == len(before)
     assert [row[:-1] for row in rows(url, query)] == before
