@@ -62,6 +62,7 @@ def ingest(
                 "this run did nothing",
             )
             report.finish()
+            log.warning(report.error, extra=report.summary())
             return report
         try:
             _locked_run(conn, settings, sources, report, recompute_stats)
