@@ -88,8 +88,19 @@ def test_only_the_first_ten_bad_lines_are_listed_then_counted() -> None:
     assert validation.lines_rejected == 25
 
 
+def values(payload: bytes) -> list[tuple[str, ...]]:
+    """COPY rows as comparable values: padding dropped, dates as YYYYMMDD."""
+    rows = []
+    for line in payload.decode().splitlines():
+        station, day, *rest = (field.strip() for field in line.split("\t"))
+        rows.append((station, day.replace("-", ""), *rest))
+    return rows
+
+
 def test_blank_lines_are_ignored() -> None:
-    assert formats.validate("USC1.txt", GOOD + b"\n\n").rows == 2
+    parsed = formats.parse("USC1.txt", b"\n" + GOOD + b"\n \n")
+    assert parsed.rows == 2
+    assert values(parsed.payload) == values(formats.parse("USC1.txt", GOOD).payload)
 
 
 def test_file_name_that_is_not_a_station_id_is_unrecognised() -> None:
@@ -118,12 +129,6 @@ def test_fast_and_line_by_line_paths_give_the_same_rows(real_data: Path) -> None
     fast = formats.parse(path.name, path.read_bytes())
     slow = formats.base.Parsed(name=path.name, format="x", table="observation")
     station_txt._slow("USC00110072", path.read_bytes(), slow)
-
-    def values(payload: bytes) -> list[list[str]]:
-        return [
-            [field.strip().replace("-", "") for field in line.split("\t")]
-            for line in payload.decode().splitlines()
-        ]
 
     assert fast.rows == slow.rows == 10865
     assert values(fast.payload) == values(slow.payload)
