@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -276,8 +277,18 @@ def test_alb_ingress_terminates_tls_and_checks_readiness() -> None:
     assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
     assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/readyz"
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
-    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend["port"] == {"name": "http"}
+    assert ingress["spec"]["rules"][0]["host"] == "weather.example.com"
+    paths = {p["path"]: p for p in ingress["spec"]["rules"][0]["http"]["paths"]}
+    assert paths["/"]["backend"]["service"]["port"] == {"name": "http"}
+    # /metrics is for Prometheus inside the cluster: the ALB answers 404 itself.
+    blocked = paths["/metrics"]
+    assert blocked["pathType"] == "Exact"
+    action = json.loads(annotations["alb.ingress.kubernetes.io/actions.block-metrics"])
+    assert action["fixedResponseConfig"]["statusCode"] == "404"
+    assert blocked["backend"]["service"] == {
+        "name": "block-metrics",
+        "port": {"name": "use-annotation"},
+    }
 
 
 def test_network_policies_deny_by_default_and_cover_every_pod(values_file: Path) -> None:
