@@ -15,6 +15,9 @@ from warehouse.settings import Settings
 
 log = logging.getLogger("ingest_job")
 
+# The final message names this many files that were not loaded, then counts.
+_SHOWN_FILES = 20
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--source`` (repeatable) and ``--recompute-stats``."""
@@ -55,9 +58,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if report.error:
         print(f"weather-warehouse ingest: {report.error}", file=sys.stderr)
     elif report.problems:
+        shown = report.problems[:_SHOWN_FILES]
+        more = len(report.problems) - len(shown)
         print(
-            f"weather-warehouse ingest: {report.files_rejected + report.files_failed} "
-            "file(s) not loaded:\n" + "\n".join(report.problems),
+            f"weather-warehouse ingest: {len(report.problems)} file(s) not loaded:\n"
+            + "\n".join(shown)
+            + (f"\n... and {more} more (see ingest_file.error)" if more else ""),
             file=sys.stderr,
         )
     return int(report.exit_code)
