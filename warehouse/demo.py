@@ -19,6 +19,9 @@ import secrets
 import signal
 import socket
 import sys
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -77,12 +80,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     ensure_port_free(args.host, port)
     home = settings.warehouse_data_dir.resolve()
     home.mkdir(parents=True, exist_ok=True)
-    with sigterm_exits(), demo_postgres.running(home) as server:
-        return _run(args, settings, server, home, port)
+    with sigterm_exits():
+        sources = data_sources(args.data) if args.data else [str(sample(home, args.seed))]
+        with demo_postgres.running(home) as server:
+            return _run(settings, server, home, sources, host=args.host, port=port)
 
 
 def _run(
-    args: argparse.Namespace, settings: Settings, server: EmbeddedPostgres, home: Path, port: int
+    settings: Settings,
+    server: EmbeddedPostgres,
+    home: Path,
+    sources: list[str],
+    *,
+    host: str,
+    port: int,
 ) -> int:
     from ingest_job.run import ingest
     from service.cli import serve
@@ -90,7 +101,6 @@ def _run(
     local = local_settings(settings, server, home)
     with db.connect(local, autocommit=True, application_name="weather-warehouse-demo") as conn:
         migrate.migrate(conn)
-    sources = data_sources(args.data) if args.data else [str(sample(home, args.seed))]
     report = ingest(local, sources)
     if report.fatal is not None:
         _say(f"weather-warehouse demo: error: {report.error}", sys.stderr)
@@ -104,8 +114,8 @@ def _run(
     )
     for problem in report.problems[:5]:
         _say(f"  not loaded: {problem}")
-    _say(banner(args.host, port, example_station(local)))
-    return serve(local, args.host, port)
+    announce_when_up(host, port, banner(host, port, example_station(local)))
+    return serve(local, host, port)
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -227,11 +237,36 @@ def example_station(settings: Settings) -> tuple[str, date] | None:
     return station_id, first_date
 
 
-def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
-    """Where to look once the API is up: docs, example queries, metrics."""
+def announce_when_up(host: str, port: int, text: str) -> None:
+    """Print ``text`` once the API answers ``/healthz``, so it ends up below the server's log.
+
+    A background thread polls for at most a minute; it dies with the process.
+    """
+    url = f"{base_url(host, port)}/healthz"
+
+    def wait_then_say() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our http URL)
+                    _say(text)
+                    return
+            except OSError:  # not listening yet (URLError is an OSError)
+                time.sleep(0.05)
+
+    threading.Thread(target=wait_then_say, name="demo-banner", daemon=True).start()
+
+
+def base_url(host: str, port: int) -> str:
+    """The API's address as a browser on this machine reaches it."""
     # A server on every interface is reachable on the loopback one.
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
-    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+
+
+def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
+    """Where to look once the API is up: docs, example queries, metrics."""
+    base = base_url(host, port)
     lines = [
         "",
         f"Weather Warehouse API on {base}  (Ctrl-C stops the API, then PostgreSQL)",

@@ -18,6 +18,7 @@ from tests.cli import command_env
 
 STARTUP_LIMIT_S = 120  # a first run generates and loads the sample data set
 STOP_LIMIT_S = 60
+BANNER = "Weather Warehouse API on"
 
 
 @dataclass
@@ -66,7 +67,8 @@ class Demo:
                     f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
                 )
             try:
-                if self.get("/readyz")[0] == 200:
+                # Ready for a user: the API answers and the demo has said where to look.
+                if self.get("/readyz")[0] == 200 and BANNER in self.stdout:
                     return
             except (urllib.error.URLError, ConnectionError):
                 pass

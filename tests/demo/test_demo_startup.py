@@ -52,8 +52,14 @@ def test_data_loads_the_given_folders_instead_of_the_sample(base: Path) -> None:
         demo.signal(signal.SIGINT)
 
 
-def test_ctrl_c_once_postgres_runs_but_before_serving_stops_it(base: Path) -> None:
-    demo = Demo(base / "data", free_port()).start(run=1)
+def small_data(base: Path) -> tuple[str, str]:
+    """``--data`` with a small generated set: these tests are about starting, not loading."""
+    sample_data.write(base / "files", SMALL)
+    return ("--data", str(base / "files"))
+
+
+def test_ctrl_c_as_soon_as_postgres_runs_stops_it(base: Path) -> None:
+    demo = Demo(base / "data", free_port(), args=small_data(base)).start(run=1)
     pid_file = base / "data" / "postgres" / "postmaster.pid"
     deadline = time.monotonic() + 60
     while not pid_file.exists():  # the server runs; migrating or loading comes next
@@ -66,7 +72,8 @@ def test_ctrl_c_once_postgres_runs_but_before_serving_stops_it(base: Path) -> No
 
 
 def test_ctrl_c_during_the_first_initdb_leaves_a_folder_the_next_run_uses(base: Path) -> None:
-    demo = Demo(base / "data", free_port()).start(run=1)
+    data = small_data(base)
+    demo = Demo(base / "data", free_port(), args=data).start(run=1)
     deadline = time.monotonic() + 60
     while "starting PostgreSQL" not in demo.stderr:  # initdb runs now, for a second or two
         assert demo.process.poll() is None, demo.stderr
@@ -75,7 +82,7 @@ def test_ctrl_c_during_the_first_initdb_leaves_a_folder_the_next_run_uses(base: 
     demo.signal(signal.SIGINT)
     assert none_left_using(base) == []
 
-    again = Demo(base / "data", free_port()).start(run=2)
+    again = Demo(base / "data", free_port(), args=data).start(run=2)
     again.wait_ready()
     assert again.signal(signal.SIGINT) in (0, 130)
     assert none_left_using(base) == []
