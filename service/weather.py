@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -68,23 +69,33 @@ def _day(value: date) -> str:
     return text
 
 
-def _text(value: float | None) -> str:
-    return "" if value is None else repr(value)
+def _as_text(convert: Callable[[int | None], float | None]) -> Callable[[int | None], str]:
+    """``convert``, then its CSV text ('' for null), memoised per stored value."""
+    cache: dict[int | None, str] = {}
+
+    def text(tenths: int | None) -> str:
+        found = cache.get(tenths)
+        if found is None:
+            value = convert(tenths)
+            found = cache[tenths] = "" if value is None else repr(value)
+        return found
+
+    return text
+
+
+_C_TEXT = _as_text(tenths_c_to_c)
+_F_TEXT = _as_text(tenths_c_to_f)
+_MM_TEXT = _as_text(tenths_mm_to_mm)
+_IN_TEXT = _as_text(tenths_mm_to_in)
 
 
 def _metric_csv(row: Row) -> str:
     # Station ids match [A-Z0-9_-]: no field here ever needs quoting.
-    return (
-        f"{row[0]},{_day(row[1])},{_text(tenths_c_to_c(row[2]))},"
-        f"{_text(tenths_c_to_c(row[3]))},{_text(tenths_mm_to_mm(row[4]))}\r\n"
-    )
+    return f"{row[0]},{_day(row[1])},{_C_TEXT(row[2])},{_C_TEXT(row[3])},{_MM_TEXT(row[4])}\r\n"
 
 
 def _imperial_csv(row: Row) -> str:
-    return (
-        f"{row[0]},{_day(row[1])},{_text(tenths_c_to_f(row[2]))},"
-        f"{_text(tenths_c_to_f(row[3]))},{_text(tenths_mm_to_in(row[4]))}\r\n"
-    )
+    return f"{row[0]},{_day(row[1])},{_F_TEXT(row[2])},{_F_TEXT(row[3])},{_IN_TEXT(row[4])}\r\n"
 
 
 LISTING = listing.Listing(
