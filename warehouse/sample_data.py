@@ -256,8 +256,14 @@ def ensure(folder: Path, spec: SampleSpec) -> bool:
     try:
         write(staging, spec)
         staging.chmod(0o755)  # mkdtemp makes it private; the folder is not secret
-        os.rename(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        os.rename(staging, folder)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if folder.is_dir():  # another process generated the same set meanwhile
+            return False
         raise
     return True
