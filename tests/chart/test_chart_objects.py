@@ -238,6 +238,24 @@ def test_pods_read_only_keys_the_external_secret_produces(values: Path) -> None:
     assert read == produced
 
 
+def test_api_secrets_from_secrets_manager_come_through_the_same_store() -> None:
+    objects = chart.render([FULL])
+    externals = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ExternalSecret"}
+    produced = {
+        (o["spec"]["target"]["name"], d["secretKey"])
+        for o in externals.values()
+        for d in o["spec"]["data"]
+    }
+    # The upload token's Secret is named in values (made elsewhere); all else is produced here.
+    assert secret_keys_read(objects) - produced == {("weather-api-keys", "upload-token")}
+    cursor = externals["wh-weather-warehouse-cursor"]
+    assert cursor["spec"]["data"] == [
+        {"secretKey": "cursor-secret", "remoteRef": {"key": "weather/prod/cursor-secret"}}
+    ]
+    stores = {str(o["spec"]["secretStoreRef"]) for o in externals.values()}
+    assert stores == {str({"kind": "SecretStore", "name": "aws-secrets"})}
+
+
 def test_pods_read_only_the_configured_keys_of_an_existing_secret() -> None:
     objects = chart.render([MINIMAL])
     assert not [o for o in objects if o["kind"] == "ExternalSecret"]

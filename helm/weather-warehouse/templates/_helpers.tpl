@@ -184,3 +184,39 @@ checkov.io/skip3: "CKV_K8S_15=image.pullPolicy {{ .Values.image.pullPolicy }} ch
 checkov.io/skip4: "CKV2_K8S_6=networkPolicy.enabled is false in values: the cluster's own policies govern these pods"
 {{- end }}
 {{- end }}
+
+{{/*
+The store every ExternalSecret of the chart reads through: the SecretStore the
+chart creates, or the one named in values.
+*/}}
+{{- define "weather-warehouse.secretStoreRef" -}}
+{{- $es := .Values.database.credentials.externalSecret -}}
+{{- if $es.secretStore.create }}
+kind: SecretStore
+name: {{ include "weather-warehouse.fullname" . }}
+{{- else }}
+kind: {{ $es.storeRef.kind }}
+name: {{ required "database.credentials.externalSecret.storeRef.name is required" $es.storeRef.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding CURSOR_SECRET ("" when none is configured). */}}
+{{- define "weather-warehouse.cursorSecretName" -}}
+{{- if .Values.api.cursorSecret.remoteKey }}
+{{- printf "%s-cursor" (include "weather-warehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- .Values.api.cursorSecret.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the upload token ("" when uploads are off or none is configured). */}}
+{{- define "weather-warehouse.uploadTokenSecretName" -}}
+{{- $token := .Values.api.uploads.tokenSecret -}}
+{{- if .Values.api.uploads.enabled }}
+{{- if $token.remoteKey }}
+{{- printf "%s-upload-token" (include "weather-warehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $token.name }}
+{{- end }}
+{{- end }}
+{{- end }}
