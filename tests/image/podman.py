@@ -108,8 +108,16 @@ def build_base() -> str:
             capture_output=True,
             timeout=900,
         )
-    path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    podman("import", "--change", f"ENV {path}", str(ROOTFS), BASE_TAG, timeout=300)
+    # Import once per tarball: a re-import is a new image, which would make
+    # every build layer on top of it miss podman's cache.
+    stat = ROOTFS.stat()
+    stamp = f"{stat.st_size}-{stat.st_mtime_ns}"
+    found = podman("image", "inspect", "--format", "{{index .Labels \"rootfs\"}}", BASE_TAG,
+                   check=False)  # fmt: skip
+    if found.returncode != 0 or found.stdout.strip() != stamp:
+        path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        podman("import", "--change", f"ENV {path}", "--change", f"LABEL rootfs={stamp}",
+               str(ROOTFS), BASE_TAG, timeout=300)  # fmt: skip
     return BASE_TAG
 
 
@@ -120,4 +128,7 @@ def build_image(base: str) -> str:
     secret = ["--secret", f"id=cacert,src={CA_BUNDLE}"] if CA_BUNDLE.exists() else []
     podman("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", *secret,
            "--tag", IMAGE_TAG, str(REPO), timeout=900)  # fmt: skip
+    # Earlier builds' images are untagged now: drop those older than an hour,
+    # keeping the recent layer cache, so .cache/podman does not grow forever.
+    podman("image", "prune", "--force", "--filter", "until=1h", check=False)
     return IMAGE_TAG
