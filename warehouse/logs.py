@@ -16,6 +16,8 @@ from typing import Any, TextIO
 
 # Attributes every LogRecord has; anything else came from ``extra``.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# uvicorn adds an ANSI-coloured copy of each message: noise in both formats.
+_STANDARD.add("color_message")
 
 _SECRETS = (
     # scheme://user:password@host
