@@ -158,6 +158,34 @@ def test_sigterm_during_first_load_rolls_it_back_and_records_the_run_failed(
     assert "stopped by a signal" in str(error)
 
 
+def test_a_second_run_started_during_a_first_exits_3_at_once(
+    database_url: str, wx_folder: Path
+) -> None:
+    env = {"DATABASE_URL": database_url}
+    with (
+        psycopg.connect(database_url) as blocker,
+        psycopg.connect(database_url, autocommit=True) as watcher,
+    ):
+        # Hold the first run mid-way: its yield file waits for this lock.
+        blocker.execute("LOCK TABLE crop_yield IN ACCESS EXCLUSIVE MODE")
+        first = cli.start("ingest", "--source", str(wx_folder), env=env)
+        waiting = False
+        while first.poll() is None and not waiting:
+            # A fresh statement each time: autocommit, so the view is not a snapshot.
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = 'weather-warehouse-ingest' AND wait_event_type = 'Lock'"
+            ).fetchone()
+            waiting = row is not None and row[0] > 0
+        assert waiting, "the first run never reached the yield file"
+        second = cli.run("ingest", "--source", str(wx_folder), env=env)
+        blocker.rollback()
+    first.communicate()
+    assert (first.returncode, second.returncode) == (0, 3)
+    assert "another ingest run holds the lock" in second.stderr
+    assert rows(database_url, "SELECT count(*) FROM ingest_run") == [(1,)]
+
+
 def _wait_for_rollback(url: str) -> None:
     """Until the killed client's server process is gone (its transaction rolled back)."""
     deadline = time.monotonic() + 30
