@@ -9,6 +9,8 @@ Reusable by every test that renders the chart (the chart's own scenarios in
   (``kubernetes-validate --strict``) of one Kubernetes version;
 - :func:`validate_crds`: custom resources against their upstream CRD schemas
   (the npm ``@kubernetes-models`` validators, run by Node);
+- :func:`crd_errors`: the same validators for any objects (Argo CD's too),
+  errors per object;
 - :func:`run_checkov`: checkov's Kubernetes checks.
 
 Every checker returns a list of human-readable problems: empty means clean.
@@ -38,7 +40,7 @@ VALIDATOR = Path(__file__).resolve().parent / "validate_crds.mjs"
 DEFAULT_API_VERSIONS = ("monitoring.coreos.com/v1",)
 
 # API groups whose kinds are custom resources (validated by validate_crds).
-CRD_GROUPS = ("external-secrets.io", "monitoring.coreos.com")
+CRD_GROUPS = ("external-secrets.io", "monitoring.coreos.com", "argoproj.io")
 
 Manifest = dict[str, Any]
 
@@ -174,29 +176,47 @@ def validate_builtin(objects: Sequence[Manifest], k8s_version: str) -> list[str]
     return problems
 
 
+def crd_errors(objects: Sequence[Manifest]) -> dict[str, list[str]]:
+    """Schema errors per ``apiVersion/kind/name`` from the upstream CRD validators (Node).
+
+    Every object is checked, whatever its group: one of a kind without a
+    validator gets an error. Raises :class:`RuntimeError` if the validator fails.
+    """
+    return {f"{r['kind']}/{r['name']}": r["errors"] for r in _crd_reports(objects)}
+
+
 def validate_crds(objects: Sequence[Manifest]) -> list[str]:
     """Custom resources against the upstream CRD schemas (npm ``@kubernetes-models``)."""
     custom = [o for o in objects if is_custom(o)]
     if not custom:
         return []
+    try:
+        reports = _crd_reports(custom)
+    except RuntimeError as exc:
+        return [str(exc)]
+    return [
+        f"{report['kind']} {report['name']}: {error}"
+        for report in reports
+        for error in report["errors"]
+    ]
+
+
+def _crd_reports(objects: Sequence[Manifest]) -> list[dict[str, Any]]:
+    """One ``{kind, name, errors}`` per object, in order (see validate_crds.mjs)."""
     modules = node_modules()
     result = subprocess.run(
         [str(require("node")), str(VALIDATOR), str(modules)],
-        input=json.dumps(custom),
+        input=json.dumps(list(objects)),
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
     if result.returncode != 0:
-        return [f"validator failed: {result.stderr.strip()}"]
-    reports = json.loads(result.stdout)
-    assert len(reports) == len(custom)
-    return [
-        f"{report['kind']} {report['name']}: {error}"
-        for report in reports
-        for error in report["errors"]
-    ]
+        raise RuntimeError(f"validator failed: {result.stderr.strip()}")
+    reports: list[dict[str, Any]] = json.loads(result.stdout)
+    assert len(reports) == len(objects)
+    return reports
 
 
 def run_checkov(objects: Sequence[Manifest]) -> list[str]:

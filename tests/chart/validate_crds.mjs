@@ -1,4 +1,6 @@
-// Validate custom resources against their upstream CRD schemas.
+// Validate custom resources against their upstream CRD schemas (npm
+// @kubernetes-models, pinned in scripts/node/package.json): the chart's
+// objects and the Argo CD objects under argocd/ alike.
 //
 // usage: node validate_crds.mjs NODE_MODULES < objects.json
 // stdin: a JSON array of Kubernetes objects (custom resources only).
@@ -13,6 +15,7 @@ const load = (path) => import(pathToFileURL(join(nodeModules, "@kubernetes-model
 
 const externalSecrets = await load("external-secrets/external-secrets.io/v1/index.js");
 const monitoring = await load("prometheus-operator/monitoring.coreos.com/v1/index.js");
+const argocd = await load("argo-cd/argoproj.io/v1alpha1/index.js");
 
 const models = {
   "external-secrets.io/v1/ExternalSecret": externalSecrets.ExternalSecret,
@@ -21,6 +24,9 @@ const models = {
   "monitoring.coreos.com/v1/ServiceMonitor": monitoring.ServiceMonitor,
   "monitoring.coreos.com/v1/PrometheusRule": monitoring.PrometheusRule,
   "monitoring.coreos.com/v1/PodMonitor": monitoring.PodMonitor,
+  "argoproj.io/v1alpha1/Application": argocd.Application,
+  "argoproj.io/v1alpha1/ApplicationSet": argocd.ApplicationSet,
+  "argoproj.io/v1alpha1/AppProject": argocd.AppProject,
 };
 
 const objects = JSON.parse(readFileSync(0, "utf8"));

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.chart.render import crd_errors
 from tests.gitops.argocd import (
     REPO,
     MissingKey,
@@ -21,25 +21,9 @@ from tests.gitops.argocd import (
     render_string,
 )
 from tests.gitops.unknown_fields import argocd_unknown_fields
-from tests.tools import node_modules, require
+from tests.tools import node_modules
 
-VALIDATOR = Path(__file__).with_name("validate_argocd.mjs")
 ENVIRONMENTS = sorted(path.name for path in (REPO / "k8s" / "envs").iterdir() if path.is_dir())
-
-
-def validate_argocd(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Schema errors per ``kind/name`` from the upstream CRD validators (Node)."""
-    node = require("node")
-    modules = node_modules()
-    result = subprocess.run(
-        [node, VALIDATOR, modules],
-        input=json.dumps(objects),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return {f"{r['kind']}/{r['name']}": r["errors"] for r in json.loads(result.stdout)}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +55,7 @@ def test_argocd_folder_holds_exactly_the_project_and_the_application_set(
 def test_argocd_objects_and_generated_applications_pass_the_upstream_crd_schemas(
     objects: list[dict[str, Any]], applications: list[dict[str, Any]]
 ) -> None:
-    errors = validate_argocd([*objects, *applications])
+    errors = crd_errors([*objects, *applications])
     assert len(errors) == len(objects) + len(applications)
     assert all(not found for found in errors.values()), errors
 
@@ -79,8 +63,15 @@ def test_argocd_objects_and_generated_applications_pass_the_upstream_crd_schemas
 def test_the_crd_validator_rejects_a_wrongly_typed_field(application_set: dict[str, Any]) -> None:
     broken = copy.deepcopy(application_set)
     broken["spec"]["template"]["spec"]["syncPolicy"]["retry"]["limit"] = "five"
-    errors = validate_argocd([broken])
+    errors = crd_errors([broken])
     assert "/spec/template/spec/syncPolicy/retry/limit" in json.dumps(errors)
+
+
+def test_an_object_of_a_kind_without_a_validator_is_an_error() -> None:
+    rollout = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "x"}}
+    assert crd_errors([rollout]) == {
+        "argoproj.io/v1alpha1/Rollout/x": ["no validator for argoproj.io/v1alpha1/Rollout"]
+    }
 
 
 def test_argocd_objects_and_generated_applications_have_no_misspelt_fields(
