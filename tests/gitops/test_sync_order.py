@@ -11,7 +11,6 @@ by weight before creating any other object of the release.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -21,9 +20,6 @@ from tests.gitops.test_kind_workflow import chart_objects
 
 Manifest = dict[str, Any]
 PHASES = {"PreSync": 0, "Sync": 1, "PostSync": 2}
-KNOWN_MIGRATE_ACCOUNT = re.compile(
-    r"Job \S+-migrate needs \('ServiceAccount', '[^']+'\), made later"
-)
 HELM_TO_ARGO = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync"}
 
 
@@ -129,26 +125,13 @@ def late_needs(objects: list[Manifest], step: Any, hooks_only: bool) -> list[str
     return problems
 
 
-def assert_in_order(problems: list[str]) -> None:
-    # Known chart bug, reported: the migration hook Job runs as the release's
-    # ServiceAccount, which is an ordinary object (wave 0, not a Helm hook), so
-    # a first install cannot create the Job's pod. Any other problem fails; the
-    # test passes by itself once the chart is fixed.
-    unexpected = [p for p in problems if not KNOWN_MIGRATE_ACCOUNT.fullmatch(p)]
-    assert unexpected == []
-    if problems:
-        pytest.xfail(
-            f"known chart bug (helm/weather-warehouse/templates/migration-job.yaml): {problems}"
-        )
-
-
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_argo_cd_creates_what_every_pod_needs_no_later_than_the_pod(env: str) -> None:
-    assert_in_order(late_needs(rendered(env), argo_step, hooks_only=False))
+    assert late_needs(rendered(env), argo_step, hooks_only=False) == []
 
 
 def test_helm_on_kind_creates_what_the_install_hooks_need_before_them() -> None:
-    assert_in_order(late_needs(chart_objects(), helm_step, hooks_only=True))
+    assert late_needs(chart_objects(), helm_step, hooks_only=True) == []
 
 
 def test_a_hook_that_runs_before_its_service_account_is_reported() -> None:
