@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from ingest_job.run import ingest
 from service.app import create_app
 from tests.api.conftest import api_settings
+from tests.harness import postgres
 from warehouse import migrate
 from warehouse.embedded_pg import EmbeddedPostgres
 
@@ -25,13 +26,10 @@ WEATHER = "/api/weather?station_id=USC00000001"
 def own_server() -> Iterator[EmbeddedPostgres]:
     """A server of this test's own, so that stopping it disturbs no other test."""
     base = Path(tempfile.mkdtemp(prefix="wh-api-outage-"))
-    base.chmod(0o755)  # the server may run as another user (tests under root)
-    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-    server.start()
     try:
-        yield server
+        with postgres.running_server(base) as server:
+            yield server
     finally:
-        server.stop(mode="immediate")
         shutil.rmtree(base, ignore_errors=True)
 
 
