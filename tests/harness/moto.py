@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tests.harness.process import wait_until_up
 from warehouse.embedded_pg import free_port
 
 # Credentials moto accepts; they exist only inside the test run.
@@ -32,7 +31,7 @@ def running_server() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_until_up(endpoint, process)
+        wait_until_up(f"{endpoint}/moto-api/", process, "moto server")
         yield endpoint
     finally:
         process.terminate()
@@ -44,16 +43,3 @@ def reset(endpoint: str) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=10):
         pass
-
-
-def _wait_until_up(endpoint: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError("moto server did not start within 30 s")

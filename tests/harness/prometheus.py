@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from tests.harness.process import wait_until_up
 from warehouse.embedded_pg import free_port
 
 T = TypeVar("T")
@@ -69,7 +70,7 @@ def running_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _ready(url, process), "Prometheus to start", timeout=30)
+        wait_until_up(f"{url}/-/ready", process, "prometheus")
         yield url
     finally:
         process.terminate()
@@ -109,13 +110,3 @@ def wait_for(check: Callable[[], T | None], what: str, timeout: float = 30) -> T
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout} s for {what}")
         time.sleep(0.2)
-
-
-def _ready(url: str, process: subprocess.Popen[bytes]) -> bool:
-    if process.poll() is not None:
-        raise RuntimeError(f"prometheus exited with {process.returncode}")
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
-            return True
-    except (urllib.error.URLError, ConnectionError):
-        return False

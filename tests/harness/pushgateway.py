@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.harness.process import wait_until_up
 from warehouse.embedded_pg import free_port
 
 
@@ -32,7 +31,7 @@ def running_server(binary: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_until_up(url, process)
+        wait_until_up(f"{url}/-/ready", process, "pushgateway")
         yield url
     finally:
         process.terminate()
@@ -78,16 +77,3 @@ def values(url: str, job: str) -> dict[str, float]:
                     key += "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
                 found[key] = float(sample["value"])
     return found
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pushgateway exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError("pushgateway did not start within 30 s")
