@@ -33,6 +33,14 @@ Year = Annotated[int, Field(ge=1000, le=9999)]
 # Epoch milliseconds within the dates PostgreSQL and Python both handle.
 EpochMs = Annotated[int, Field(ge=-62_135_596_800_000, le=253_402_300_799_999)]
 MAX_STATION_FILTER = 100
+# The station filter of the weather and stats lists: one meaning, one definition.
+StationFilter = Annotated[
+    list[StationId],
+    Field(
+        max_length=MAX_STATION_FILTER,
+        description="One or several stations (repeat the parameter). All stations if absent.",
+    ),
+]
 
 
 class Format(StrEnum):
@@ -69,11 +77,7 @@ class ListQuery(BaseModel):
 class WeatherQuery(ListQuery):
     """Filters of ``GET /api/weather``."""
 
-    station_id: list[StationId] = Field(
-        default_factory=list,
-        max_length=MAX_STATION_FILTER,
-        description="One or several stations (repeat the parameter). All stations if absent.",
-    )
+    station_id: StationFilter = Field(default_factory=list)
     start_date: date | None = Field(default=None, description="First day, ISO 8601 (inclusive).")
     end_date: date | None = Field(default=None, description="Last day, ISO 8601 (inclusive).")
     from_ms: EpochMs | None = Field(
@@ -130,11 +134,7 @@ def _utc_day(epoch_ms: int) -> date:
 class StatsQuery(ListQuery):
     """Filters of ``GET /api/weather/stats``."""
 
-    station_id: list[StationId] = Field(
-        default_factory=list,
-        max_length=MAX_STATION_FILTER,
-        description="One or several stations (repeat the parameter). All stations if absent.",
-    )
+    station_id: StationFilter = Field(default_factory=list)
     year: Year | None = Field(default=None, description="One year.")
     start_year: Year | None = Field(default=None, description="First year (inclusive).")
     end_year: Year | None = Field(default=None, description="Last year (inclusive).")
@@ -175,8 +175,8 @@ class YieldQuery(ListQuery):
     @classmethod
     def _end_after_start(cls, value: int | None, info: ValidationInfo) -> int | None:
         start = info.data.get("start_year")
-        if value is not None and start is not None and value < start:
-            raise ValueError("is before start_year")
+        if value is not None and start is not None:
+            _not_before(value, start)
         return value
 
 
