@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.harness.process import wait_until_up
+from tests.harness.process import running
 from warehouse.embedded_pg import free_port
 
 # Credentials moto accepts; they exist only inside the test run.
@@ -25,17 +24,9 @@ def running_server() -> Iterator[str]:
     """Start ``moto.server`` in its own process; yield its endpoint URL."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(f"{endpoint}/moto-api/", process, "moto server")
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with running(command, f"{endpoint}/moto-api/", "moto server"):
         yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def reset(endpoint: str) -> None:

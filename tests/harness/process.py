@@ -1,4 +1,4 @@
-"""Wait for a server the tests started in a process of its own."""
+"""Servers the tests start in processes of their own, and waiting for them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,26 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO
+
+
+@contextmanager
+def running(
+    command: Sequence[str],
+    ready_url: str,
+    name: str,
+    output: IO[bytes] | int = subprocess.DEVNULL,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``command`` (stdout and stderr to ``output``); yield once ``ready_url`` answers."""
+    process = subprocess.Popen(list(command), stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(ready_url, process, name)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def wait_until_up(

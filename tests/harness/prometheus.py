@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -15,7 +14,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from tests.harness.process import wait_until_up
+from tests.harness.process import running
 from warehouse.embedded_pg import free_port
 
 T = TypeVar("T")
@@ -56,26 +55,19 @@ def running_server(
     }
     config_file = folder / "prometheus.yml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    log = (folder / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(binary),
-            f"--config.file={config_file}",
-            f"--storage.tsdb.path={folder / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--log.level=warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [
+        str(binary),
+        f"--config.file={config_file}",
+        f"--storage.tsdb.path={folder / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/-/ready", process, "prometheus")
+    with (
+        (folder / "prometheus.log").open("wb") as log,
+        running(command, f"{url}/-/ready", "prometheus", output=log),
+    ):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def api(url: str, path: str, params: Mapping[str, str] | Sequence[tuple[str, str]]) -> Any:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.harness.process import wait_until_up
+from tests.harness.process import running
 from warehouse.embedded_pg import free_port
 
 
@@ -19,23 +18,15 @@ def running_server(binary: Path) -> Iterator[str]:
     """Start the Pushgateway (in memory, admin API on); yield its base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            str(binary),
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--persistence.file=",
-            "--web.enable-admin-api",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(f"{url}/-/ready", process, "pushgateway")
+    command = [
+        str(binary),
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--persistence.file=",
+        "--web.enable-admin-api",
+        "--log.level=warn",
+    ]
+    with running(command, f"{url}/-/ready", "pushgateway"):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def reset(url: str) -> None:
