@@ -220,7 +220,7 @@ class WeatherRowImperial(BaseModel):
 
 
 class StatsRowMetric(BaseModel):
-    """One station-year: averages in °C and total precipitation in cm, rounded to 0.01.
+    """One station-year: averages in °C (to 0.000001) and total precipitation in cm (to 0.01).
 
     A figure is null when the year has no observed value for it; the day counts
     say how many observed days stand behind each figure.
@@ -238,7 +238,7 @@ class StatsRowMetric(BaseModel):
 
 
 class StatsRowImperial(BaseModel):
-    """One station-year: averages in °F (0.01) and total precipitation in inches (0.001)."""
+    """One station-year: averages in °F (0.000001) and total precipitation in inches (0.001)."""
 
     model_config = _ROW
     station_id: str

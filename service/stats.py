@@ -83,8 +83,9 @@ OPERATIONS = [
         summary="Yearly statistics per station",
         description=(
             "Per station and year: average maximum and minimum temperature and total "
-            "precipitation, computed exactly from the observations and rounded here: °C "
-            "and cm to 0.01; with `units=imperial` °F to 0.01 and inches to 0.001. A figure "
+            "precipitation, computed exactly from the observations and rounded here: average "
+            "°C to 0.000001 and cm to 0.01; with `units=imperial` average °F to 0.000001 and "
+            "inches to 0.001. A figure "
             "is null when the year has no observed value for it; `*_days` count the observed "
             "days behind each figure. Rows in (station_id, year) order."
         ),

@@ -26,7 +26,11 @@ TEMP_C_PLACES = 1
 TEMP_F_PLACES = 2
 PRECIP_MM_PLACES = 1
 PRECIP_IN_PLACES = 3
-STATS_PLACES = 2
+# Yearly averages keep 6 places: analysts compare them with their own exact
+# computations (e.g. USC00110072 1985: 15.334795 degC). Totals of tenths of a
+# millimetre are exact at 0.01 cm.
+STATS_TEMP_PLACES = 6
+STATS_CM_PLACES = 2
 STATS_IN_PLACES = 3
 KT_TO_THOUSAND_BUSHELS = 1_000 / 25.401_168  # 1 bushel of shelled corn = 56 lb = 25.4 kg
 
@@ -53,17 +57,17 @@ tenths_mm_to_in = _memo(lambda tenths: round(tenths / 254, PRECIP_IN_PLACES))
 
 def c_to_c(value: Decimal | None) -> float | None:
     """A statistic in degrees Celsius, rounded for display."""
-    return None if value is None else round(float(value), STATS_PLACES)
+    return None if value is None else round(float(value), STATS_TEMP_PLACES)
 
 
 def c_to_f(value: Decimal | None) -> float | None:
     """A statistic in degrees Celsius, as degrees Fahrenheit."""
-    return None if value is None else round(float(value * Decimal("1.8") + 32), STATS_PLACES)
+    return None if value is None else round(float(value * Decimal("1.8") + 32), STATS_TEMP_PLACES)
 
 
 def cm_to_cm(value: Decimal | None) -> float | None:
     """A precipitation total in centimetres, rounded for display."""
-    return None if value is None else round(float(value), STATS_PLACES)
+    return None if value is None else round(float(value), STATS_CM_PLACES)
 
 
 def cm_to_in(value: Decimal | None) -> float | None:

@@ -23,8 +23,8 @@ def test_stats_rows_are_the_stored_statistics_rounded(client: TestClient, loaded
     assert row == {
         "station_id": STATIONS[0],
         "year": 1990,
-        "avg_max_temp_c": round(float(stored[0]), 2),
-        "avg_min_temp_c": round(float(stored[1]), 2),
+        "avg_max_temp_c": round(float(stored[0]), 6),
+        "avg_min_temp_c": round(float(stored[1]), 6),
         "total_precip_cm": round(float(stored[2]), 2),
         "max_temp_days": stored[3],
         "min_temp_days": stored[4],
@@ -32,11 +32,21 @@ def test_stats_rows_are_the_stored_statistics_rounded(client: TestClient, loaded
     }
 
 
+def test_stats_match_the_reference_figures_of_the_real_data(client: TestClient) -> None:
+    params = {"station_id": "USC00110072", "year": 1985}
+    (row,) = client.get("/api/weather/stats", params=params).json()["data"]
+    assert (row["avg_max_temp_c"], row["avg_min_temp_c"], row["total_precip_cm"]) == (
+        15.334795,
+        4.326446,
+        78.01,
+    )
+
+
 def test_stats_imperial_converts_averages_and_totals(client: TestClient) -> None:
     params = {"station_id": STATIONS[0], "year": 1990}
     m = client.get("/api/weather/stats", params=params).json()["data"][0]
     i = client.get("/api/weather/stats", params={**params, "units": "imperial"}).json()["data"][0]
-    assert i["avg_max_temp_f"] == pytest.approx(m["avg_max_temp_c"] * 1.8 + 32, abs=0.01)
+    assert i["avg_max_temp_f"] == pytest.approx(m["avg_max_temp_c"] * 1.8 + 32, abs=1e-5)
     assert i["total_precip_in"] == pytest.approx(m["total_precip_cm"] / 2.54, abs=0.001)
     assert "avg_max_temp_c" not in i
 

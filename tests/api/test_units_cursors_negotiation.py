@@ -40,7 +40,8 @@ def test_precipitation_from_tenths() -> None:
 
 
 def test_statistics_round_exact_decimals() -> None:
-    assert units.c_to_c(Decimal("12.345678")) == 12.35
+    assert units.c_to_c(Decimal("15.33479452054794520548")) == 15.334795
+    assert units.cm_to_cm(Decimal("78.0100")) == 78.01
     assert units.c_to_f(Decimal("100")) == 212.0
     assert units.cm_to_in(Decimal("2.54")) == 1.0
     assert units.cm_to_cm(None) is None
