@@ -174,19 +174,8 @@ class Run:
         result = FileResult(
             uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
         )
-        if file.etag is not None:
-            result.checksum = sources.checksum(file, b"")
-            if self.known.get(file.uri) == result.checksum:
-                result.status = "skipped"
-                return result, None
-        try:
-            data = file.read()
-        except sources.ReadFailed as exc:
-            result.error = exc.message
-            return result, None
-        result.checksum = sources.checksum(file, data)
-        if self.known.get(file.uri) == result.checksum:
-            result.status = "skipped"
+        data = self._read(file, result)
+        if data is None:
             return result, None
         try:
             parsed = formats.parse(file.uri, data)
@@ -201,6 +190,34 @@ class Run:
             result.rows_rejected = parsed.lines_rejected
             return result, None
         return result, parsed
+
+    def _read(self, file: sources.SourceFile, result: FileResult) -> bytes | None:
+        """The file's bytes; None when it is too large, unchanged or unreadable (see result)."""
+        if file.etag is not None:
+            # S3: the ETag says whether the object changed, without downloading it.
+            result.checksum = sources.checksum(file, b"")
+            if self.known.get(file.uri) == result.checksum:
+                result.status = "skipped"
+                return None
+        limit = self.settings.ingest_max_file_bytes
+        if file.size > limit:
+            result.status = "rejected"
+            result.error = (
+                f"{file.uri}: {file.size:,} bytes is more than INGEST_MAX_FILE_BYTES "
+                f"({limit:,}); a file is parsed whole in memory: split it, or raise the "
+                "limit together with the job's memory"
+            )
+            return None
+        try:
+            data = file.read()
+        except sources.ReadFailed as exc:
+            result.error = exc.message
+            return None
+        result.checksum = sources.checksum(file, data)
+        if self.known.get(file.uri) == result.checksum:
+            result.status = "skipped"
+            return None
+        return data
 
     def _merge(self, parsed: Parsed, result: FileResult) -> None:
         result.status = "loaded"

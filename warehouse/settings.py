@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     s3_unsigned: bool = False
 
+    # Ingest job: each file is parsed whole in memory (then streamed to COPY),
+    # so one file's size bounds the job's memory; larger files are rejected
+    # with a clear message instead of an out-of-memory kill.
+    ingest_max_file_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+
     # Ingest job run metrics.
     pushgateway_url: str | None = None
     pushgateway_job: str = "weather_warehouse_ingest"

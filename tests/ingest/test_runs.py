@@ -158,6 +158,23 @@ def test_rejected_file_leaves_earlier_data_of_its_station_untouched(
     assert table_digest(url_of(settings)) == before
 
 
+def test_a_file_over_the_size_limit_is_rejected_unread_and_the_others_load(
+    settings: Settings, tmp_path: Path
+) -> None:
+    small = write(tmp_path, "USC00000030.txt", station_lines(date(2000, 1, 1), 3))
+    big = write(tmp_path, "USC00000031.txt", station_lines(date(2000, 1, 1), 400))
+    limited = settings.model_copy(update={"ingest_max_file_bytes": big.stat().st_size - 1})
+    report = ingest(limited, [str(tmp_path)])
+    assert report.exit_code == ExitCode.FILES_REJECTED
+    assert (report.files_loaded, report.files_rejected) == (1, 1)
+    (problem,) = report.problems
+    assert problem.startswith(f"{big}: {big.stat().st_size:,} bytes is more than")
+    assert "INGEST_MAX_FILE_BYTES" in problem
+    url = url_of(settings)
+    assert one(url, "SELECT count(*) FROM observation WHERE station_id = %s", (small.stem,)) == 3
+    assert one(url, "SELECT count(*) FROM observation WHERE station_id = %s", (big.stem,)) == 0
+
+
 def test_missing_folder_is_a_source_unreachable_failure(settings: Settings, tmp_path: Path) -> None:
     report = ingest(settings, [str(tmp_path / "nowhere")])
     assert report.exit_code == ExitCode.SOURCE_UNREACHABLE
