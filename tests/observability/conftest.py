@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests import cli
-from tests.harness import postgres, prometheus, pushgateway
+from tests.harness import postgres, process, prometheus, pushgateway
 from tests.observability import chart
 from tests.tools import require
 from warehouse.embedded_pg import EmbeddedPostgres, free_port
@@ -131,7 +131,7 @@ def system(
         )  # fmt: skip
     api = f"http://127.0.0.1:{port}"
     try:
-        prometheus.wait_for(lambda: _ready(api, server), "the API to be ready", timeout=60)
+        process.wait_until_up(api + "/readyz", server, "the API", timeout=60)
         send_traffic(api)
         yield System(url, api, api_log, _pushgateway_server, ingest, folder)
     finally:
@@ -144,15 +144,6 @@ def system(
 def _scraped(url: str, expr: str) -> list[Any]:
     found: list[Any] = prometheus.query(url, expr)["data"]["result"]
     return found
-
-
-def _ready(api: str, server: subprocess.Popen[bytes]) -> bool:
-    if server.poll() is not None:
-        raise RuntimeError(f"the API exited with {server.returncode}")
-    try:
-        return get(api + "/readyz")[0] == 200
-    except (urllib.error.URLError, ConnectionError):
-        return False
 
 
 @pytest.fixture(scope="module")
