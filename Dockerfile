@@ -37,6 +37,7 @@ COPY README.md ./
 COPY warehouse ./warehouse
 COPY ingest_job ./ingest_job
 COPY service ./service
+COPY command ./command
 RUN --mount=type=secret,id=cacert,required=false \
     if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi; \
     /opt/venv/bin/pip install --no-deps -c constraints.txt . \

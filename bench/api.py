@@ -34,10 +34,10 @@ from pydantic import SecretStr
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
 from ingest_job.run import ingest  # noqa: E402
 from service.pagination import Cursors, scope_of  # noqa: E402
 from warehouse import migrate  # noqa: E402
-from warehouse.embedded_pg import EmbeddedPostgres, free_port  # noqa: E402
 from warehouse.settings import Settings  # noqa: E402
 
 SECRET = "bench-cursor-secret"

@@ -23,8 +23,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from warehouse import sample_data
-from warehouse.embedded_pg import free_port
+from command import sample_data
+from command.postgres_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def demo_run(home: Path, label: str) -> None:
         env.pop(key, None)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", "demo", "--port", str(port)],
+        [sys.executable, "-m", "command", "demo", "--port", str(port)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

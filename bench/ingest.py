@@ -31,9 +31,9 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from command.postgres_server import EmbeddedPostgres  # noqa: E402
 from ingest_job import formats  # noqa: E402
 from warehouse import migrate  # noqa: E402
-from warehouse.embedded_pg import EmbeddedPostgres  # noqa: E402
 
 FLOOR_TABLE = """CREATE TABLE floor_observation (station_id text NOT NULL, obs_date date NOT NULL,
     tmax_tenths_c smallint, tmin_tenths_c smallint, prcp_tenths_mm integer)"""
@@ -95,7 +95,7 @@ print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "maxrss_kib": usage
 
 def run_ingest(url: str, *sources: Path) -> dict[str, float]:
     """The real command in a child process: wall time, peak RSS, the run's own figures."""
-    command = [sys.executable, "-m", "warehouse.cli", "ingest"]
+    command = [sys.executable, "-m", "command", "ingest"]
     for source in sources:
         command += ["--source", str(source)]
     env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}

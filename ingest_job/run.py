@@ -86,7 +86,7 @@ def _locked_run(
     report.run_id = load.start_run(conn, report.source)
     run = Run(conn, settings, report)
     try:
-        run.go(sources, recompute_stats=recompute_stats)
+        run.load_sources(sources, recompute_stats=recompute_stats)
     except BaseException as exc:
         report.abort(ExitCode.INTERNAL, f"run interrupted: {type(exc).__name__}: {exc}")
         report.finish()
@@ -108,10 +108,11 @@ class Run:
         self.report = report
         self.run_id = report.run_id or 0
         self.progress = Progress(0, settings.log_format)
-        self.known: dict[str, str] = {}
-        self.quiet: list[FileResult] = []
+        self.loaded_checksums: dict[str, str] = {}
+        # Ledger rows of files not loaded (skipped, rejected, failed), written in batches.
+        self.unrecorded: list[FileResult] = []
 
-    def go(self, source_names: Sequence[str], *, recompute_stats: bool) -> None:
+    def load_sources(self, source_names: Sequence[str], *, recompute_stats: bool) -> None:
         try:
             files = _list(source_names, self.settings)
         except SourceUnreachable as exc:
@@ -122,7 +123,7 @@ class Run:
         # An empty observation table was emptied on purpose (or never filled):
         # observation files load again even if the ledger has seen them.
         ignored = formats.OBSERVATION_FORMATS if empty else frozenset()
-        self.known = load.last_loaded(self.conn, [f.uri for f in files], ignored)
+        self.loaded_checksums = load.last_loaded(self.conn, [f.uri for f in files], ignored)
         try:
             pending = files
             if len(files) > 1 and empty:
@@ -131,7 +132,7 @@ class Run:
                 except load.BulkUnavailable as exc:
                     log.warning("first load merges file by file", extra={"reason": str(exc)})
             for file in pending:
-                self._one(file)
+                self._load_one(file)
             if recompute_stats:
                 with self.conn.transaction():
                     self.report.station_years_recomputed += stats.recompute_all(self.conn)
@@ -160,7 +161,7 @@ class Run:
         log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
         return later
 
-    def _one(self, file: sources.SourceFile) -> None:
+    def _load_one(self, file: sources.SourceFile) -> None:
         if _stop.is_set():
             raise Terminated("stopped by a signal before its next file")
         result, parsed = self._prepare(file)
@@ -196,7 +197,7 @@ class Run:
         if file.etag is not None:
             # S3: the ETag says whether the object changed, without downloading it.
             result.checksum = sources.checksum(file, b"")
-            if self.known.get(file.uri) == result.checksum:
+            if self.loaded_checksums.get(file.uri) == result.checksum:
                 result.status = "skipped"
                 return None
         limit = self.settings.ingest_max_file_bytes
@@ -214,7 +215,7 @@ class Run:
             result.error = exc.message
             return None
         result.checksum = sources.checksum(file, data)
-        if self.known.get(file.uri) == result.checksum:
+        if self.loaded_checksums.get(file.uri) == result.checksum:
             result.status = "skipped"
             return None
         return data
@@ -239,16 +240,16 @@ class Run:
     def _done(self, result: FileResult) -> None:
         result.seconds = time.perf_counter() - result.clock
         if result.status != "loaded":
-            self.quiet.append(result)
-            if len(self.quiet) >= _LEDGER_BATCH and not self.conn.info.transaction_status:
+            self.unrecorded.append(result)
+            if len(self.unrecorded) >= _LEDGER_BATCH and not self.conn.info.transaction_status:
                 self._flush()
         self.report.add(result)
         self.progress.file_done(result, self.report)
 
     def _flush(self) -> None:
-        if self.quiet and not self.conn.broken:
-            load.record(self.conn, self.run_id, self.quiet)
-            self.quiet = []
+        if self.unrecorded and not self.conn.broken:
+            load.record(self.conn, self.run_id, self.unrecorded)
+            self.unrecorded = []
 
 
 def _list(names: Iterable[str], settings: Settings) -> list[sources.SourceFile]:

@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import caching, csv, negotiation
+from service import caching, csv_stream, negotiation
 from service.models import Format, ListQuery
 from service.pagination import Cursors, scope_of
 from service.problems import bad_parameter, from_validation
@@ -163,13 +163,13 @@ async def _csv(
 ) -> Response:
     async def fetch_after(row: Row) -> Sequence[Row]:
         async with state.pool.connection() as conn:
-            return await listing.fetch(conn, query, listing.key(row), csv.CHUNK_ROWS)
+            return await listing.fetch(conn, query, listing.key(row), csv_stream.CHUNK_ROWS)
 
     # The first chunk is read before the response starts, so that a database
     # outage is still a clean 503 rather than a truncated download.
     async with state.pool.connection() as conn:
-        first = await listing.fetch(conn, query, after, csv.CHUNK_ROWS)
-    body = csv.chunks(
+        first = await listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
+    body = csv_stream.chunks(
         first, fetch_after, listing.csv_header[query.units], listing.to_csv[query.units]
     )
-    return csv.response(body, headers, f"{listing.name}.csv")
+    return csv_stream.response(body, headers, f"{listing.name}.csv")

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import caching, csv, listing, negotiation, queries
+from service import caching, csv_stream, listing, negotiation, queries
 from service.models import (
     STATION_ID_PATTERN,
     Format,
@@ -76,8 +76,8 @@ LISTING = listing.Listing(
     to_json={Units.metric: _metric, Units.imperial: _imperial},
     csv_header={Units.metric: tuple(_metric(_EMPTY)), Units.imperial: tuple(_imperial(_EMPTY))},
     to_csv={
-        Units.metric: lambda row: csv.line(_metric(row).values()),
-        Units.imperial: lambda row: csv.line(_imperial(row).values()),
+        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
+        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
     },
 )
 

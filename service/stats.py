@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv, listing, queries
+from service import csv_stream, listing, queries
 from service.models import StatsPageImperial, StatsPageMetric, StatsQuery
 from service.openapi import Operation
 from service.units import Units, c_to_c, c_to_f, cm_to_cm, cm_to_in
@@ -70,8 +70,8 @@ LISTING = listing.Listing(
         Units.imperial: tuple(_imperial(("", 0, None, None, None, 0, 0, 0))),
     },
     to_csv={
-        Units.metric: lambda row: csv.line(_metric(row).values()),
-        Units.imperial: lambda row: csv.line(_imperial(row).values()),
+        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
+        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
     },
 )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv, listing, queries
+from service import csv_stream, listing, queries
 from service.models import YieldPageImperial, YieldPageMetric, YieldQuery
 from service.openapi import Operation
 from service.units import Units, kt_to_thousand_bushels
@@ -47,8 +47,8 @@ LISTING = listing.Listing(
         Units.imperial: ("year", "corn_yield_thousand_bu"),
     },
     to_csv={
-        Units.metric: lambda row: csv.line(_metric(row).values()),
-        Units.imperial: lambda row: csv.line(_imperial(row).values()),
+        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
+        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
     },
 )
 

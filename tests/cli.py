@@ -25,7 +25,7 @@ def start(
 ) -> subprocess.Popen[str]:
     """Start ``weather-warehouse ARGS`` without waiting."""
     return subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "command", *args],
         env=command_env(env),
         cwd=cwd,
         stdout=subprocess.PIPE,
@@ -39,7 +39,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``weather-warehouse ARGS`` to completion and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "command", *args],
         env=command_env(env),
         capture_output=True,
         text=True,

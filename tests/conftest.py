@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from command.postgres_server import EmbeddedPostgres
 from tests.harness import moto, postgres, pushgateway
 from tests.tools import require
-from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import psycopg
 
+from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
-from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SECRET = "s3cr3t-Do-Not-Print"
 

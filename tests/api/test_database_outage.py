@@ -12,12 +12,12 @@ import psycopg
 import pytest
 from starlette.testclient import TestClient
 
+from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
 from tests.api.conftest import api_settings
 from tests.harness import postgres
 from warehouse import migrate
-from warehouse.embedded_pg import EmbeddedPostgres
 
 WEATHER = "/api/weather?station_id=USC00000001"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import sample_data
+from command import sample_data
 
 
 @pytest.fixture(scope="session")

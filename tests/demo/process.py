@@ -37,7 +37,7 @@ class Demo:
         self.logs.mkdir(exist_ok=True)
         with (self.logs / "stdout").open("wb") as out, (self.logs / "stderr").open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "warehouse.cli", "demo", "--port", str(self.port),
+                [sys.executable, "-m", "command", "demo", "--port", str(self.port),
                  *self.args],
                 env=command_env({"WAREHOUSE_DATA_DIR": str(self.home)}),
                 stdout=out,

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from command import sample_data
+from command.demo_database import stop_leftover
+from command.postgres_server import EmbeddedPostgres, free_port
 from tests.demo.process import Demo, alive, gone
-from warehouse import sample_data
-from warehouse.demo_postgres import stop_leftover
-from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SAMPLE = sample_data.SampleSpec()
 INTERRUPTED = (0, 130)  # a clean stop on Ctrl-C: 0, or the shell's 128 + SIGINT

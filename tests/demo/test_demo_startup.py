@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from command import sample_data
+from command.demo_database import stop_leftover
+from command.postgres_server import EmbeddedPostgres, free_port
 from tests.demo.process import Demo, none_left_using
-from warehouse import sample_data
-from warehouse.demo_postgres import stop_leftover
-from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 SMALL = sample_data.SampleSpec(seed=11, stations=3, first_year=2001, last_year=2002)
 

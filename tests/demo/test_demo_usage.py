@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from command import demo, sample_data
+from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
-from warehouse import demo, sample_data
-from warehouse.embedded_pg import EmbeddedPostgres, free_port
 from warehouse.errors import ConfigError
 
 

@@ -9,9 +9,9 @@ from statistics import mean
 
 import pytest
 
+from command import sample_data
+from command.sample_data import SampleSpec
 from ingest_job import formats
-from warehouse import sample_data
-from warehouse.sample_data import SampleSpec
 
 SMALL = SampleSpec(seed=7, stations=4, first_year=2000, last_year=2002)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from command.postgres_server import EmbeddedPostgres
 from warehouse import migrate
-from warehouse.embedded_pg import EmbeddedPostgres
 
 TEMPLATE = "wh_template"
 _counter = itertools.count(1)

@@ -19,9 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from command.postgres_server import free_port
 from tests.image import podman
 from tests.image.podman import podman as run_podman
-from warehouse.embedded_pg import free_port
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from command.postgres_server import EmbeddedPostgres
 from tests.harness import postgres
-from warehouse.embedded_pg import EmbeddedPostgres
 
 
 def station_lines(start: date, days: int, *, seed: int = 0) -> list[str]:

@@ -21,11 +21,11 @@ import psycopg
 import pytest
 import yaml
 
+from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
 from tests.harness import postgres, process, prometheus, pushgateway
 from tests.observability import chart
 from tests.tools import require
-from warehouse.embedded_pg import EmbeddedPostgres, free_port
 
 ROLE = "ww_observed"
 # Distinctive, so that finding it anywhere in an output is never a coincidence.
@@ -125,7 +125,7 @@ def system(
     env = {"DATABASE_URL": url, "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
     with api_log.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.cli", "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "command", "serve", "--host", "127.0.0.1",
              "--port", str(port)],
             env=cli.command_env(env), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

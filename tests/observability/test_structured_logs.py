@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from command.postgres_server import free_port
 from tests import cli
 from tests.harness.prometheus import wait_for
 from tests.observability.conftest import PASSWORD, ROLE, System, get, send_traffic
-from warehouse.embedded_pg import free_port
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

@@ -26,9 +26,10 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def _commands() -> dict[str, tuple[ModuleType, str]]:
     # Imported here so that `weather-warehouse migrate` does not load the web
     # stack, and each command module stays light at import time.
+    from command import demo
     from ingest_job import cli as ingest_cli
     from service import cli as serve_cli
-    from warehouse import demo, migrate_cli
+    from warehouse import migrate_cli
 
     return {
         "migrate": (migrate_cli, "apply database migrations (safe to run concurrently)"),

@@ -33,12 +33,13 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from warehouse import db, demo_postgres, migrate, sample_data
-from warehouse.embedded_pg import EmbeddedPostgres
+from command import demo_database, sample_data
+from command.postgres_server import EmbeddedPostgres
+from warehouse import db, migrate
 from warehouse.errors import ConfigError
 from warehouse.settings import Settings
 
-log = logging.getLogger("warehouse.demo")
+log = logging.getLogger("command.demo")
 
 DATABASE = "weather_warehouse"
 
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     home.mkdir(parents=True, exist_ok=True)
     with sigterm_exits():
         sources = data_sources(args.data) if args.data else [str(sample(home, args.seed))]
-        with demo_postgres.running(home) as server:
+        with demo_database.running(home) as server:
             return _run(settings, server, home, sources, host=args.host, port=port)
 
 

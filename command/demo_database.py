@@ -1,6 +1,6 @@
 """The demo's own PostgreSQL server: one per data folder, always stopped on the way out.
 
-The server (:class:`warehouse.embedded_pg.EmbeddedPostgres`) keeps its data
+The server (:class:`command.postgres_server.EmbeddedPostgres`) keeps its data
 in ``<home>/postgres``. A lock on the folder keeps two demos apart; a server
 that a killed demo left running is stopped, a stale ``postmaster.pid`` is
 removed, and a first ``initdb`` is all or nothing, so whatever the previous
@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from warehouse.embedded_pg import EmbeddedPostgres
+from command.postgres_server import EmbeddedPostgres
 from warehouse.errors import ConfigError
 
-log = logging.getLogger("warehouse.demo")
+log = logging.getLogger("command.demo")
 
 
 @contextmanager
