@@ -11,7 +11,7 @@ DATA   ?=
 SEED   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools run test lint format bench lock clean kind-up kind-deploy kind-test kind-down
+.PHONY: help venv tools run test lint format docs bench lock clean kind-up kind-deploy kind-test kind-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ lint: $(DEV_STAMP) ## ruff check, ruff format --check, mypy --strict
 format: $(DEV_STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+docs: tools ## regenerate the chart's README values table (helm-docs) and values.schema.json
+	$(BIN)/python scripts/values_schema.py
+	.tools/bin/helm-docs --chart-search-root helm --template-files README.md.gotmpl --sort-values-order file
 
 lock: ## re-pin constraints.txt from a fresh environment
 	rm -rf .cache/lock && $(PYTHON) -m venv .cache/lock

