@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import httpx
@@ -11,6 +10,7 @@ import psycopg
 
 from tests.api.conftest import STATIONS, db_rows
 from tests.api.live import LiveServer, serving
+from tests.harness.waiting import wait_for
 
 
 def metric(text: str, name: str) -> float:
@@ -28,15 +28,14 @@ def test_a_client_that_disconnects_mid_stream_leaks_no_connection(
         with client.stream("GET", "/api/weather?format=csv") as response:
             assert response.status_code == 200
             next(response.iter_bytes())  # the first chunk, then hang up
+
         # Every connection goes back to the pool; none stays busy in PostgreSQL.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        def all_returned() -> bool:
             text = client.get("/metrics").text
             in_use = metric(text, "weather_warehouse_db_pool_connections_in_use")
-            active = _active_api_queries(loaded_url)
-            if in_use == 0 and active == 0:
-                break
-        assert (in_use, active) == (0, 0)
+            return in_use == 0 and _active_api_queries(loaded_url) == 0
+
+        wait_for(all_returned, "every connection back in the pool, none busy in PostgreSQL")
         assert client.get("/api/yield").status_code == 200
 
 

@@ -73,16 +73,18 @@ def render(
     *,
     api_versions: Iterable[str] = DEFAULT_API_VERSIONS,
     cached: bool = True,
+    extra_args: Sequence[str] = (),
 ) -> list[Manifest]:
     """``helm template`` the chart and return the objects it renders (hooks included).
 
     ``set_values`` maps dotted keys to values (passed with ``--set-json``, so
-    types are kept). Renderings are cached per command unless ``cached=False``.
+    types are kept); ``extra_args`` go to Helm as they are (``--set k=v``, with Helm's
+    own typing). Renderings are cached per command unless ``cached=False``.
     Raises :class:`subprocess.CalledProcessError` (with Helm's message in
     ``stderr``) when rendering fails.
     """
     command = [str(require(helm)), "template", release, str(CHART), "--namespace", namespace]
-    command += _values_args(values_files, set_values)
+    command += _values_args(values_files, set_values) + list(extra_args)
     for version in api_versions:
         command += ["--api-versions", version]
     # Each scenario is rendered by many tests: run Helm once per distinct
@@ -136,6 +138,37 @@ def lint(
 def is_custom(obj: Manifest) -> bool:
     """Whether ``obj`` is a custom resource (its group belongs to an installed CRD)."""
     return str(obj["apiVersion"]).split("/")[0] in CRD_GROUPS
+
+
+def objects(rendered: Iterable[Manifest], kind: str) -> list[Manifest]:
+    """The rendered objects of one kind."""
+    return [obj for obj in rendered if obj.get("kind") == kind]
+
+
+def only(rendered: Iterable[Manifest], kind: str) -> Manifest:
+    """The one rendered object of ``kind`` (fails if there is not exactly one)."""
+    found = objects(rendered, kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def pod_spec(obj: Manifest) -> dict[str, Any] | None:
+    """The pod spec of a workload (Deployment, Job, CronJob, ...); None for other kinds."""
+    if obj["kind"] == "CronJob":
+        obj = obj["spec"]["jobTemplate"]
+    elif obj["kind"] not in {"Deployment", "Job", "StatefulSet", "DaemonSet", "ReplicaSet"}:
+        return None
+    spec: dict[str, Any] = obj["spec"]["template"]["spec"]
+    return spec
+
+
+def pod_specs(rendered: Iterable[Manifest]) -> list[tuple[str, dict[str, Any]]]:
+    """(kind/name, pod spec) of every workload in ``rendered``."""
+    return [
+        (f"{obj['kind']}/{obj['metadata']['name']}", spec)
+        for obj in rendered
+        if (spec := pod_spec(obj)) is not None
+    ]
 
 
 def named(objects: Iterable[Manifest], kind: str, name_suffix: str = "") -> Manifest:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 import yaml
 
 from tests.chart import render as chart
-from tests.chart.render import CHART, Manifest, named
+from tests.chart.render import CHART, Manifest, named, pod_specs
 
 CI = CHART / "ci"
 DEFAULT = CI / "default-values.yaml"
@@ -19,17 +18,6 @@ FULL = CI / "full-values.yaml"
 KIND = CI / "kind-values.yaml"
 IRSA = CI / "secretstore-irsa-values.yaml"
 MINIMAL = CI / "minimal-values.yaml"
-
-
-def pod_specs(objects: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(kind/name, pod spec) of every workload."""
-    for obj in objects:
-        kind = obj["kind"]
-        if kind in {"Deployment", "Job"}:
-            yield f"{kind}/{obj['metadata']['name']}", obj["spec"]["template"]["spec"]
-        elif kind == "CronJob":
-            spec = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-            yield f"{kind}/{obj['metadata']['name']}", spec
 
 
 def test_every_container_runs_restricted(values_file: Path) -> None:

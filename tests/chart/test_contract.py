@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,9 @@ from command.postgres_server import free_port
 from tests.chart import pods
 from tests.chart import render as chart
 from tests.chart.render import CHART, named
-from tests.harness import moto
+from tests.harness import http, moto
+from tests.harness.http import get
+from tests.harness.waiting import wait_for
 from warehouse.settings import Settings, load_settings
 
 DEFAULT = CHART / "ci" / "default-values.yaml"
@@ -51,28 +50,16 @@ def rds_secret(url: str) -> dict[str, str]:
     return {"username": str(conninfo_to_dict(url)["user"]), "password": PASSWORD}
 
 
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def wait_until_ready(process: subprocess.Popen[str], url: str, seconds: float) -> None:
     """Poll the readiness URL the way the kubelet does, until 200 or the deadline."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if process.poll() is not None:
             _, stderr = process.communicate()
             pytest.fail(f"the API exited with {process.returncode}: {stderr[-3000:]}")
-        try:
-            if get(url)[0] == 200:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not answer 200 within {seconds} s")
+        return http.answers_ok(url)
+
+    wait_for(ready, f"{url} to answer 200", seconds)
 
 
 @pytest.fixture
@@ -104,8 +91,8 @@ def test_api_answers_the_rendered_probes_on_the_rendered_port(
     _, box, _ = api
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         action = box.spec[probe]["httpGet"]
-        status, _ = get(f"http://127.0.0.1:{box.port(action['port'])}{action['path']}")
-        assert status == 200, probe
+        reply = get(f"http://127.0.0.1:{box.port(action['port'])}{action['path']}")
+        assert reply.status == 200, probe
 
 
 def test_service_monitor_path_serves_the_api_metrics(
@@ -117,9 +104,9 @@ def test_service_monitor_path_serves_the_api_metrics(
         if any(o["kind"] == "ServiceMonitor" for o in objects)
         else {"port": "http", "path": "/metrics"}
     )
-    status, body = get(f"http://127.0.0.1:{box.port(endpoint['port'])}{endpoint['path']}")
-    assert status == 200
-    assert "weather_warehouse_http_requests_total" in body
+    reply = get(f"http://127.0.0.1:{box.port(endpoint['port'])}{endpoint['path']}")
+    assert reply.status == 200
+    assert "weather_warehouse_http_requests_total" in reply.text
 
 
 def test_api_reads_through_the_rendered_read_replica_url(database_url: str, tmp_path: Path) -> None:
@@ -136,8 +123,7 @@ def test_api_reads_through_the_rendered_read_replica_url(database_url: str, tmp_
     process = pods.start(box, env, tmp_path)
     try:
         wait_until_ready(process, f"http://127.0.0.1:{port}/readyz", 30)
-        status, _ = get(f"http://127.0.0.1:{port}/api/stations")
-        assert status == 200
+        assert get(f"http://127.0.0.1:{port}/api/stations").status == 200
     finally:
         process.kill()
         process.communicate()

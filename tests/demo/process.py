@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.cli import command_env
+from tests.harness import http
+from tests.harness.waiting import wait_for
 
 STARTUP_LIMIT_S = 120  # a first run generates and loads the sample data set
 STOP_LIMIT_S = 60
@@ -58,35 +57,31 @@ class Demo:
         return (self.logs / "stderr").read_text()
 
     def wait_ready(self) -> None:
-        """Poll ``/readyz`` until it answers 200; fail if the process ends first."""
-        deadline = time.monotonic() + STARTUP_LIMIT_S
-        while time.monotonic() < deadline:
+        """Until ``/readyz`` answers 200 and the demo has said where to look; fail if it ends."""
+
+        def ready() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(
                     f"demo exited with {self.process.returncode} before it was ready\n"
                     f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
                 )
-            try:
-                # Ready for a user: the API answers and the demo has said where to look.
-                if self.get("/readyz")[0] == 200 and BANNER in self.stdout:
-                    return
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"demo not ready within {STARTUP_LIMIT_S} s\n{self.stderr}")
+            return http.answers_ok(self.base + "/readyz") and BANNER in self.stdout
 
-    def get(self, path: str) -> tuple[int, str, bytes]:
-        """Status, content type and body of ``GET path``."""
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=30) as response:
-                return response.status, response.headers["Content-Type"], response.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.headers["Content-Type"], exc.read()
+        wait_for(ready, f"the demo to be ready\n{self.stderr}", STARTUP_LIMIT_S)
+
+    def running(self) -> bool:
+        """True while the demo runs; fails with its stderr once it has exited."""
+        assert self.process.poll() is None, self.stderr
+        return True
+
+    def get(self, path: str) -> http.Reply:
+        """``GET path`` of the demo's API."""
+        return http.get(self.base + path, timeout=30)
 
     def get_json(self, path: str) -> Any:
-        status, _, body = self.get(path)
-        assert status == 200, (path, status, body[:500])
-        return json.loads(body)
+        reply = self.get(path)
+        assert reply.status == 200, (path, reply.status, reply.body[:500])
+        return json.loads(reply.body)
 
     def postmaster_pid(self) -> int:
         """The pid of the demo's PostgreSQL server, from its lock file."""
@@ -113,11 +108,11 @@ def alive(pid: int) -> bool:
 
 def gone(pid: int) -> bool:
     """Wait (boundedly) for ``pid`` to exit; True once it has."""
-    deadline = time.monotonic() + 10  # an orphan's parent (init) reaps it soon after
-    while alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
+    try:
+        # An orphan's parent (init) reaps it soon after it exits.
+        wait_for(lambda: not alive(pid), f"process {pid} to exit", timeout=10, interval=0.05)
+    except TimeoutError:
+        return False
     return True
 
 
@@ -146,7 +141,8 @@ def processes_using(folder: Path) -> list[str]:
 
 def none_left_using(folder: Path) -> list[str]:
     """Wait (boundedly) until no process names ``folder``; return those still there."""
-    deadline = time.monotonic() + 10
-    while (left := processes_using(folder)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
+    try:
+        wait_for(lambda: not processes_using(folder), f"no process to use {folder}", 10, 0.05)
+    except TimeoutError:
+        return processes_using(folder)
+    return []

@@ -87,7 +87,8 @@ def test_the_first_run_prints_where_to_look(first_run: Demo) -> None:
     curls = re.findall(r"curl '([^']+)'", first_run.stdout)
     assert any("station_id=USC00" in url for url in curls)
     for url in curls:  # every example works
-        status, _, body = first_run.get(url.removeprefix(first_run.base))
+        reply = first_run.get(url.removeprefix(first_run.base))
+        status, body = reply.status, reply.body
         assert status == 200, (url, body[:300])
 
 
@@ -123,10 +124,12 @@ def test_stats_cover_every_year_of_a_station_with_plausible_figures(first_run: D
 
 
 def test_docs_and_metrics_are_served(first_run: Demo) -> None:
-    status, content_type, body = first_run.get("/docs")
+    docs = first_run.get("/docs")
+    status, content_type, body = docs.status, docs.headers["content-type"], docs.body
     assert status == 200
     assert content_type.startswith("text/html")
-    status, _, body = first_run.get("/metrics")
+    metrics = first_run.get("/metrics")
+    status, body = metrics.status, metrics.body
     assert status == 200
     assert b"weather_warehouse_http_requests_total" in body
 
@@ -136,7 +139,7 @@ def test_a_second_demo_on_the_same_folder_is_refused(first_run: Demo, home: Path
     assert second.process.wait(timeout=60) == 2
     assert "another demo" in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
-    assert first_run.get("/readyz")[0] == 200
+    assert first_run.get("/readyz").status == 200
 
 
 def test_ctrl_c_stops_the_api_and_then_postgres(first_run: Demo, home: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import signal
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from command import sample_data
 from command.demo_database import stop_leftover
 from command.postgres_server import EmbeddedPostgres, free_port
 from tests.demo.process import Demo, none_left_using
+from tests.harness.waiting import wait_for
 
 SMALL = sample_data.SampleSpec(seed=11, stations=3, first_year=2001, last_year=2002)
 
@@ -61,11 +61,8 @@ def small_data(base: Path) -> tuple[str, str]:
 def test_ctrl_c_as_soon_as_postgres_runs_stops_it(base: Path) -> None:
     demo = Demo(base / "data", free_port(), args=small_data(base)).start(run=1)
     pid_file = base / "data" / "postgres" / "postmaster.pid"
-    deadline = time.monotonic() + 60
-    while not pid_file.exists():  # the server runs; migrating or loading comes next
-        assert demo.process.poll() is None, demo.stderr
-        assert time.monotonic() < deadline, "PostgreSQL did not start within 60 s"
-        time.sleep(0.05)
+    # The server runs; migrating or loading comes next.
+    wait_for(lambda: demo.running() and pid_file.exists(), "PostgreSQL to start", 60, 0.05)
     demo.signal(signal.SIGINT)
     assert none_left_using(base) == []
     assert not pid_file.exists()  # a clean shutdown
@@ -74,11 +71,9 @@ def test_ctrl_c_as_soon_as_postgres_runs_stops_it(base: Path) -> None:
 def test_ctrl_c_during_the_first_initdb_leaves_a_folder_the_next_run_uses(base: Path) -> None:
     data = small_data(base)
     demo = Demo(base / "data", free_port(), args=data).start(run=1)
-    deadline = time.monotonic() + 60
-    while "starting PostgreSQL" not in demo.stderr:  # initdb runs now, for a second or two
-        assert demo.process.poll() is None, demo.stderr
-        assert time.monotonic() < deadline, "the demo did not start PostgreSQL within 60 s"
-        time.sleep(0.01)
+    # initdb runs now, for a second or two.
+    wait_for(lambda: demo.running() and "starting PostgreSQL" in demo.stderr,
+             "the demo to start PostgreSQL", 60, 0.01)  # fmt: skip
     demo.signal(signal.SIGINT)
     assert none_left_using(base) == []
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.chart import render as chart
+from tests.chart.render import pod_specs
 from tests.gitops.argocd import REPO, generate_applications, helm_source, load_objects, one
 
 K8S_VERSIONS = ("1.30.0", "1.33.0")
@@ -54,16 +55,6 @@ def values(env: str) -> dict[str, Any]:
 def group_kind(obj: Manifest) -> tuple[str, str]:
     group, _, _version = str(obj["apiVersion"]).rpartition("/")
     return (group, obj["kind"])
-
-
-def pod_specs(objects: list[Manifest]) -> list[dict[str, Any]]:
-    specs = []
-    for obj in objects:
-        if obj["kind"] in {"Deployment", "Job"}:
-            specs.append(obj["spec"]["template"]["spec"])
-        elif obj["kind"] == "CronJob":
-            specs.append(obj["spec"]["jobTemplate"]["spec"]["template"]["spec"])
-    return specs
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -118,7 +109,7 @@ def test_every_pod_runs_the_image_pinned_by_digest(env: str) -> None:
     expected = f"{image['repository']}@{image['digest']}"
     images = {
         container["image"]
-        for spec in pod_specs(rendered(env))
+        for _, spec in pod_specs(rendered(env))
         for container in spec.get("initContainers", []) + spec["containers"]
     }
     assert images == {expected}

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.chart import render as chart
+from tests.chart.render import pod_specs
 from tests.gitops.argocd import REPO, load_objects, one
 from tests.tools import require
 
@@ -63,20 +64,6 @@ def the(objects: list[Manifest], kind: str, component: str | None = None) -> Man
     ]
     assert len(found) == 1, f"expected one {kind} {component or ''}, found {len(found)}"
     return found[0]
-
-
-def pod_specs(objects: list[Manifest]) -> list[dict[str, Any]]:
-    specs = [
-        obj["spec"]["template"]["spec"]
-        for obj in objects
-        if obj["kind"] in {"Deployment", "Job", "StatefulSet"}
-    ]
-    specs += [
-        obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-        for obj in objects
-        if obj["kind"] == "CronJob"
-    ]
-    return specs
 
 
 def test_the_scripts_pass_shellcheck() -> None:
@@ -136,7 +123,7 @@ def test_the_kind_namespace_is_labelled_like_the_ones_argo_cd_creates() -> None:
 
 
 def test_postgres_runs_under_the_restricted_pod_security_standard() -> None:
-    (spec,) = pod_specs(load_manifests("postgres.yaml"))
+    ((_, spec),) = pod_specs(load_manifests("postgres.yaml"))
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
     for container in spec["containers"]:
@@ -153,7 +140,7 @@ def test_every_secret_key_the_pods_read_exists_in_the_kind_secret() -> None:
         if obj["kind"] == "Secret"
     }
     read: set[tuple[str, str]] = set()
-    for spec in pod_specs(chart_objects()):
+    for _, spec in pod_specs(chart_objects()):
         for volume in spec.get("volumes", []):
             if "secret" in volume:
                 name = volume["secret"]["secretName"]
@@ -202,13 +189,13 @@ def test_the_objects_deploy_sh_looks_up_exist_once() -> None:
 def test_the_pods_run_the_image_that_deploy_sh_loads_into_kind() -> None:
     images = {
         container["image"]
-        for spec in pod_specs(chart_objects())
+        for _, spec in pod_specs(chart_objects())
         for container in spec["containers"]
     }
     assert images == {"weather-warehouse:0123456789ab"}
     policies = {
         container["imagePullPolicy"]
-        for spec in pod_specs(chart_objects())
+        for _, spec in pod_specs(chart_objects())
         for container in spec["containers"]
     }
     assert policies == {"Never"}

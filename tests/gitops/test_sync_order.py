@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.chart.render import pod_spec
 from tests.gitops.test_environments import ENVIRONMENTS, rendered
 from tests.gitops.test_kind_workflow import chart_objects
 
@@ -26,15 +27,6 @@ HELM_TO_ARGO = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-instal
 def annotations(obj: Manifest) -> dict[str, str]:
     found: dict[str, str] = obj["metadata"].get("annotations") or {}
     return found
-
-
-def pod_spec(obj: Manifest) -> dict[str, Any] | None:
-    template: dict[str, Any] | None = None
-    if obj["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
-        template = obj["spec"]["template"]
-    elif obj["kind"] == "CronJob":
-        template = obj["spec"]["jobTemplate"]["spec"]["template"]
-    return None if template is None else template["spec"]
 
 
 def _volume_needs(volume: dict[str, Any]) -> set[tuple[str, str]]:

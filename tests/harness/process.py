@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
+
+from tests.harness import http
+from tests.harness.waiting import wait_for
 
 
 @contextmanager
@@ -31,15 +31,12 @@ def running(
 def wait_until_up(
     url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 30
 ) -> None:
-    """Return once GET ``url`` succeeds; raise if ``process`` (``name``) exits or is too slow."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Return once GET ``url`` answers 200; raise if ``process`` (``name``) exits or is too slow."""
+
+    def up() -> bool:
         # A server that died would otherwise cost the whole timeout.
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError(f"{name} did not start within {timeout:g} s")
+        return http.answers_ok(url, timeout=1)
+
+    wait_for(up, f"{name} to answer {url}", timeout)

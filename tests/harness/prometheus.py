@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,15 +90,3 @@ def query_range(url: str, expr: str, seconds: int = 30) -> Any:
     now = time.time()
     params = {"query": expr, "start": str(now - seconds), "end": str(now), "step": "1"}
     return api(url, "query_range", params)
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout: float = 30) -> T:
-    """Poll ``check`` until it returns something truthy (no fixed sleeps in the tests)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(0.2)

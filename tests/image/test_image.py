@@ -9,9 +9,6 @@ base rootfs and podman's layer cache.
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,8 @@ import psycopg
 import pytest
 
 from command.postgres_server import free_port
+from tests.harness import http
+from tests.harness.waiting import wait_for
 from tests.image import podman
 from tests.image.podman import podman as run_podman
 
@@ -58,24 +57,6 @@ def serving(image: str, database_url: str) -> Iterator[int]:
         run_podman("rm", "--force", name, check=False)
 
 
-def wait_for(url: str, seconds: float) -> int:
-    """Poll ``url`` until it answers 200 or the deadline passes; the last status."""
-    deadline = time.monotonic() + seconds
-    status = 0
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except (urllib.error.URLError, ConnectionError):
-            status = 0
-        if status == 200:
-            return status
-        time.sleep(0.2)
-    return status
-
-
 def test_image_runs_as_a_numeric_non_root_user_with_the_three_commands(image: str) -> None:
     config = inspect(image)
     assert config["User"] == "10001:10001"
@@ -91,7 +72,8 @@ def test_image_runs_as_a_numeric_non_root_user_with_the_three_commands(image: st
 
 
 def test_read_only_container_reaches_readyz_against_the_database(serving: int) -> None:
-    assert wait_for(f"http://127.0.0.1:{serving}/readyz", 60) == 200
+    url = f"http://127.0.0.1:{serving}/readyz"
+    wait_for(lambda: http.answers_ok(url), "the image's API to answer /readyz", 60)
 
 
 def test_read_only_container_migrates_and_ingests(

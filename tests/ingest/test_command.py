@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from datetime import date
 from pathlib import Path
 
 import psycopg
 
 from tests import cli
+from tests.harness.waiting import wait_for
 from tests.ingest.conftest import one, rows, station_lines, table_digest, write
 from warehouse.db import INGEST_LOCK_KEY
 
@@ -188,13 +188,9 @@ def test_a_second_run_started_during_a_first_exits_3_at_once(
 
 def _wait_for_rollback(url: str) -> None:
     """Until the killed client's server process is gone (its transaction rolled back)."""
-    deadline = time.monotonic() + 30
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'weather-warehouse-ingest'"
+    )
     with psycopg.connect(url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            alive = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE application_name = 'weather-warehouse-ingest'"
-            ).fetchone()
-            if alive == (0,):
-                return
-    raise AssertionError("the killed run's database session did not end")
+        wait_for(lambda: conn.execute(query).fetchone() == (0,),
+                 "the killed run's database session to end", interval=0.05)  # fmt: skip

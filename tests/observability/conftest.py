@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -24,6 +22,8 @@ import yaml
 from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
 from tests.harness import postgres, process, prometheus, pushgateway
+from tests.harness.http import get
+from tests.harness.waiting import wait_for
 from tests.observability import chart
 from tests.tools import require
 
@@ -45,16 +45,6 @@ class System:
     pushgateway: str
     ingest: subprocess.CompletedProcess[str]
     folder: Path
-
-
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """GET ``url``: status, headers, body (error statuses included)."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
 
 
 TRAFFIC = (
@@ -167,5 +157,5 @@ def prometheus_url(system: System) -> Iterator[str]:
             f'weather_warehouse_http_requests_total{{job="{API_JOB}"}}',
             f'weather_warehouse_ingest_success{{job="{PUSHGATEWAY_JOB}"}}',
         ):
-            prometheus.wait_for(partial(_scraped, url, expr), f"Prometheus to scrape {expr}")
+            wait_for(partial(_scraped, url, expr), f"Prometheus to scrape {expr}")
         yield url

@@ -6,6 +6,7 @@ from typing import Any
 
 from tests import cli
 from tests.harness import prometheus
+from tests.harness.waiting import wait_for
 from tests.observability.conftest import PUSHGATEWAY_JOB, System
 
 
@@ -38,7 +39,7 @@ def test_a_failed_run_fires_ingest_failed_and_keeps_the_last_success(
     )
 
     assert run.returncode == 1, run.stderr
-    (alert,) = prometheus.wait_for(
+    (alert,) = wait_for(
         lambda: firing(prometheus_url, "WeatherWarehouseIngestFailed"), "the alert to fire"
     )
     assert alert["labels"]["severity"] == "warning"

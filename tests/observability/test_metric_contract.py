@@ -12,9 +12,10 @@ import subprocess
 
 import pytest
 
+from tests.harness.http import get
 from tests.observability import chart, dashboards
 from tests.observability.cloudwatch import collector_config, declarations, scrape_keep_pattern
-from tests.observability.conftest import PUSHGATEWAY_JOB, System, get, send_traffic
+from tests.observability.conftest import PUSHGATEWAY_JOB, System, send_traffic
 from tests.observability.exposition import samples
 from tests.observability.promql import metric_names
 from tests.tools import require
@@ -110,7 +111,7 @@ def test_job_pushes_every_documented_ingest_metric(pushed_samples: dict[str, set
 
 def test_api_route_label_holds_templates_not_ids(system: System) -> None:
     send_traffic(system.api)
-    body = get(system.api + "/metrics")[2].decode()
+    body = get(system.api + "/metrics").text
     routes = set(re.findall(r'weather_warehouse_http_requests_total\{[^}]*route="([^"]*)"', body))
     assert "/api/stations/{station_id}" in routes
     assert "unmatched" in routes
@@ -130,13 +131,13 @@ def promtool_lint(exposition: bytes) -> subprocess.CompletedProcess[bytes]:
 
 def test_api_metrics_follow_prometheus_naming_conventions(system: System) -> None:
     send_traffic(system.api)
-    result = promtool_lint(get(system.api + "/metrics")[2])
+    result = promtool_lint(get(system.api + "/metrics").body)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout + result.stderr == b""
 
 
 def test_pushed_ingest_metrics_follow_prometheus_naming_conventions(system: System) -> None:
-    exposition = get(system.pushgateway + "/metrics")[2]
+    exposition = get(system.pushgateway + "/metrics").body
     ours = b"\n".join(
         line for line in exposition.splitlines() if b"weather_warehouse_ingest_" in line
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.harness import prometheus
+from tests.harness.waiting import wait_for
 from tests.observability import chart, dashboards
 from tests.observability.conftest import PUSHGATEWAY_JOB, System, send_traffic
 
@@ -38,9 +39,7 @@ def result(where: str, url: str, expr: str, *, must_have_data: bool) -> list[Any
         found: list[Any] = body["data"]["result"]
         return found if found or not must_have_data else None
 
-    return (
-        prometheus.wait_for(ask, f"data for {where}", timeout=20) if must_have_data else ask() or []
-    )
+    return wait_for(ask, f"data for {where}", timeout=20) if must_have_data else ask() or []
 
 
 def test_every_dashboard_query_runs_and_has_data(system: System, prometheus_url: str) -> None:
@@ -90,7 +89,7 @@ def test_every_alert_rule_evaluates_without_error(prometheus_url: str) -> None:
             else None
         )
 
-    rules = prometheus.wait_for(evaluated, "every rule to be evaluated")
+    rules = wait_for(evaluated, "every rule to be evaluated")
     assert {rule["name"] for rule in rules} >= {
         "WeatherWarehouseApiHighErrorRatio",
         "WeatherWarehouseIngestFailed",

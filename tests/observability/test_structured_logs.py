@@ -8,8 +8,10 @@ from typing import Any
 
 from command.postgres_server import free_port
 from tests import cli
-from tests.harness.prometheus import wait_for
-from tests.observability.conftest import PASSWORD, ROLE, System, get, send_traffic
+from tests.harness import http
+from tests.harness.http import get
+from tests.harness.waiting import wait_for
+from tests.observability.conftest import PASSWORD, ROLE, System, send_traffic
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -47,11 +49,9 @@ def test_every_api_log_line_is_json_with_time_level_logger_message(system: Syste
 
 
 def test_access_log_line_has_request_id_route_status_and_duration(system: System) -> None:
-    status, headers, _ = get(
-        system.api + "/api/stations/USC00110072", {"X-Request-ID": "obs-test-0001"}
-    )
-    assert status == 200
-    assert headers["x-request-id"] == "obs-test-0001"
+    reply = get(system.api + "/api/stations/USC00110072", {"X-Request-ID": "obs-test-0001"})
+    assert reply.status == 200
+    assert reply.headers["x-request-id"] == "obs-test-0001"
     line = access_line(system, "obs-test-0001")
     assert line["route"] == "/api/stations/{station_id}"
     assert line["path"] == "/api/stations/USC00110072"
@@ -62,9 +62,9 @@ def test_access_log_line_has_request_id_route_status_and_duration(system: System
 
 
 def test_access_log_gets_a_fresh_request_id_when_the_caller_sends_none(system: System) -> None:
-    status, headers, _ = get(system.api + "/no/such/page")
-    assert status == 404
-    line = access_line(system, headers["x-request-id"])
+    reply = get(system.api + "/no/such/page")
+    assert reply.status == 404
+    line = access_line(system, reply.headers["x-request-id"])
     assert line["route"] == "unmatched"
     assert line["status"] == 404
     assert line["level"] == "info"
@@ -86,7 +86,7 @@ def test_ingest_logs_json_lines_ending_in_one_run_summary(system: System) -> Non
 def test_password_never_appears_in_the_api_log_metrics_or_responses(system: System) -> None:
     send_traffic(system.api)
     assert f"{ROLE}:{PASSWORD}@" in system.database_url
-    bodies = [get(system.api + path)[2] for path in ("/metrics", "/readyz", "/openapi.json")]
+    bodies = [get(system.api + path).body for path in ("/metrics", "/readyz", "/openapi.json")]
     assert all(PASSWORD.encode() not in body for body in bodies)
     assert PASSWORD not in system.api_log.read_text(encoding="utf-8")
 
@@ -118,11 +118,8 @@ def test_api_with_its_database_missing_does_not_echo_the_password(system: System
         def not_ready() -> bytes | None:
             if server.poll() is not None:
                 return b"exited"
-            try:
-                status, _, body = get(f"http://127.0.0.1:{port}/readyz")
-            except OSError:
-                return None
-            return body if status == 503 else None
+            reply = http.answers(f"http://127.0.0.1:{port}/readyz")
+            return reply.body if reply is not None and reply.status == 503 else None
 
         body = wait_for(not_ready, "the API to answer /readyz", timeout=60)
         assert body != b"exited"
