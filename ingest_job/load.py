@@ -45,6 +45,9 @@ _STAGING = (
         longitude double precision, elevation_m double precision) ON COMMIT DELETE ROWS""",
     """CREATE TEMP TABLE IF NOT EXISTS touched_year (
         station_id text, year smallint, PRIMARY KEY (station_id, year)) ON COMMIT DELETE ROWS""",
+    # The first day of each station-month a merge changed (monthly statistics).
+    """CREATE TEMP TABLE IF NOT EXISTS touched_month (
+        station_id text, month date, PRIMARY KEY (station_id, month)) ON COMMIT DELETE ROWS""",
 )
 
 _MERGE: dict[Table, str] = {
@@ -70,6 +73,10 @@ WITH merged AS (
 ), years AS (
     INSERT INTO touched_year (station_id, year)
     SELECT DISTINCT station_id, extract(year FROM obs_date)::smallint FROM merged
+    ON CONFLICT DO NOTHING
+), months AS (
+    INSERT INTO touched_month (station_id, month)
+    SELECT DISTINCT station_id, date_trunc('month', obs_date)::date FROM merged
     ON CONFLICT DO NOTHING
 ), stations AS (
     INSERT INTO station AS s (station_id, first_date, last_date, observation_count)

@@ -1,11 +1,13 @@
-"""Yearly statistics per station, recomputed exactly (numeric) from the observations.
+"""Yearly and monthly statistics per station, recomputed exactly (numeric) from the observations.
 
-Per station and year: average maximum and minimum temperature in degrees
+Per station and year (``weather_stats``) and per station and month
+(``monthly_stats``): average maximum and minimum temperature in degrees
 Celsius (rounded to 6 places), total precipitation in centimetres (exact:
-tenths of a millimetre / 100), each NULL when the year has no value for it,
-and the number of days behind each. Only station-years a load touched are
-recomputed (listed in the session's ``touched_year`` table), or all of them.
-The station row's first/last date and observation count are kept in step.
+tenths of a millimetre / 100), each NULL when the period has no value for
+it, and the number of days behind each. Only the station-years and
+station-months a load touched are recomputed (listed in the session's
+``touched_year`` and ``touched_month`` tables), or all of them. The station
+row's first/last date and observation count are kept in step.
 """
 
 from __future__ import annotations
@@ -45,6 +47,26 @@ JOIN observation o
 GROUP BY 1, 2
 """).format(figures=_FIGURES)
 
+_ALL_MONTHS = sql.SQL("""
+CREATE TEMP TABLE month_figures ON COMMIT DROP AS
+SELECT o.station_id, extract(year FROM o.obs_date)::smallint AS year,
+       extract(month FROM o.obs_date)::smallint AS month, {figures}
+FROM observation o
+GROUP BY 1, 2, 3
+""").format(figures=_FIGURES)
+
+_TOUCHED_MONTHS = sql.SQL("""
+CREATE TEMP TABLE month_figures ON COMMIT DROP AS
+SELECT t.station_id, extract(year FROM t.month)::smallint AS year,
+       extract(month FROM t.month)::smallint AS month, {figures}
+FROM touched_month t
+JOIN observation o
+  ON o.station_id = t.station_id
+ AND o.obs_date >= t.month
+ AND o.obs_date <  (t.month + interval '1 month')::date
+GROUP BY t.station_id, t.month
+""").format(figures=_FIGURES)
+
 _UPSERT_STATS = """
 INSERT INTO weather_stats AS w (station_id, year, avg_max_temp_c, avg_min_temp_c,
     total_precip_cm, max_temp_days, min_temp_days, precip_days, computed_at)
@@ -59,6 +81,28 @@ ON CONFLICT (station_id, year) DO UPDATE SET
     min_temp_days   = excluded.min_temp_days,
     precip_days     = excluded.precip_days,
     computed_at     = excluded.computed_at
+"""
+
+_UPSERT_MONTHLY = """
+INSERT INTO monthly_stats AS m (station_id, year, month, avg_max_temp_c, avg_min_temp_c,
+    total_precip_cm, max_temp_days, min_temp_days, precip_days, computed_at)
+SELECT station_id, year, month, avg_max_temp_c, avg_min_temp_c, total_precip_cm,
+       max_temp_days, min_temp_days, precip_days, now()
+FROM month_figures
+ON CONFLICT (station_id, year, month) DO UPDATE SET
+    avg_max_temp_c  = excluded.avg_max_temp_c,
+    avg_min_temp_c  = excluded.avg_min_temp_c,
+    total_precip_cm = excluded.total_precip_cm,
+    max_temp_days   = excluded.max_temp_days,
+    min_temp_days   = excluded.min_temp_days,
+    precip_days     = excluded.precip_days,
+    computed_at     = excluded.computed_at
+"""
+
+_DELETE_ORPHAN_MONTHS = """
+DELETE FROM monthly_stats m
+WHERE NOT EXISTS (SELECT 1 FROM month_figures f
+                  WHERE f.station_id = m.station_id AND f.year = m.year AND f.month = m.month)
 """
 
 _DELETE_ORPHAN_STATS = """
@@ -89,18 +133,23 @@ WHERE s.observation_count <> 0
 
 
 def recompute_touched(conn: Connection) -> int:
-    """Recompute the station-years in ``touched_year``; returns how many.
+    """Recompute the station-years in ``touched_year`` and the months in ``touched_month``.
+
+    Returns how many station-years.
 
     Call inside the transaction that loaded them.
     """
     conn.execute(_TOUCHED_YEARS)
     count = conn.execute(_UPSERT_STATS).rowcount
     conn.execute("DROP TABLE year_figures")
+    conn.execute(_TOUCHED_MONTHS)
+    conn.execute(_UPSERT_MONTHLY)
+    conn.execute("DROP TABLE month_figures")
     return count
 
 
 def recompute_all(conn: Connection) -> int:
-    """Recompute every station-year and every station's totals; returns the station-years.
+    """Recompute every station-year, station-month and station total; returns the station-years.
 
     Call inside a transaction.
     """
@@ -110,4 +159,8 @@ def recompute_all(conn: Connection) -> int:
     conn.execute(_STATION_TOTALS)
     conn.execute(_EMPTY_STATIONS)
     conn.execute("DROP TABLE year_figures")
+    conn.execute(_ALL_MONTHS)
+    conn.execute(_UPSERT_MONTHLY)
+    conn.execute(_DELETE_ORPHAN_MONTHS)
+    conn.execute("DROP TABLE month_figures")
     return count
