@@ -22,6 +22,7 @@ from service import (
     docs,
     health,
     metrics,
+    monthly,
     problems,
     queries,
     stations,
@@ -67,7 +68,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = []
     operations: list[Operation] = []
-    for module in (weather, stats, yields, stations, health):
+    for module in (weather, stats, monthly, yields, stations, health):
         routes.extend(module.ROUTES)
         operations.extend(module.OPERATIONS)
     if upload_config is not None:

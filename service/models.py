@@ -160,6 +160,14 @@ class StatsQuery(ListQuery):
         return self.year if self.year is not None else self.end_year
 
 
+class MonthlyStatsQuery(StatsQuery):
+    """Filters of ``GET /api/weather/stats/monthly``: those of the yearly list and a month."""
+
+    month: Annotated[int, Field(ge=1, le=12)] | None = Field(
+        default=None, description="One calendar month (1-12) of every year, e.g. 7 for July."
+    )
+
+
 def _not_before(end: int, start: int) -> None:
     if end < start:
         raise ValueError("is before start_year")
@@ -251,6 +259,40 @@ class StatsRowImperial(BaseModel):
     precip_days: int
 
 
+class MonthlyStatsRowMetric(BaseModel):
+    """One station-month: averages in °C (to 0.000001) and total precipitation in cm (to 0.01).
+
+    A figure is null when the month has no observed value for it; the day
+    counts say how many observed days stand behind each figure.
+    """
+
+    model_config = _ROW
+    station_id: str
+    year: int
+    month: int = Field(ge=1, le=12)
+    avg_max_temp_c: float | None
+    avg_min_temp_c: float | None
+    total_precip_cm: float | None
+    max_temp_days: int
+    min_temp_days: int
+    precip_days: int
+
+
+class MonthlyStatsRowImperial(BaseModel):
+    """One station-month: averages in °F (0.000001) and total precipitation in inches (0.001)."""
+
+    model_config = _ROW
+    station_id: str
+    year: int
+    month: int = Field(ge=1, le=12)
+    avg_max_temp_f: float | None
+    avg_min_temp_f: float | None
+    total_precip_in: float | None
+    max_temp_days: int
+    min_temp_days: int
+    precip_days: int
+
+
 class YieldRowMetric(BaseModel):
     """US corn grain harvest of one year, in thousands of metric tons."""
 
@@ -300,6 +342,12 @@ class StationImperial(BaseModel):
 class _Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     next: str | None = Field(description="URL of the next page, or null on the last page.")
+    next_cursor: str | None = Field(
+        description=(
+            "The `cursor` parameter of the next page (the one in `next`), or null on the last "
+            "page: for clients that page by cursor without parsing URLs (Grafana Infinity)."
+        )
+    )
     limit: int = Field(description="The page size asked for.")
     count: int = Field(description="Rows on this page.")
 
@@ -330,6 +378,20 @@ class StatsPageImperial(_Page):
 
     units: Literal["imperial"]
     data: list[StatsRowImperial]
+
+
+class MonthlyStatsPageMetric(_Page):
+    """A page of monthly statistics, metric."""
+
+    units: Literal["metric"]
+    data: list[MonthlyStatsRowMetric]
+
+
+class MonthlyStatsPageImperial(_Page):
+    """A page of monthly statistics, imperial."""
+
+    units: Literal["imperial"]
+    data: list[MonthlyStatsRowImperial]
 
 
 class YieldPageMetric(_Page):

@@ -38,6 +38,10 @@ _STATS = (
     "SELECT station_id, year, avg_max_temp_c, avg_min_temp_c, total_precip_cm,"
     " max_temp_days, min_temp_days, precip_days FROM weather_stats"
 )
+_MONTHLY = (
+    "SELECT station_id, year, month, avg_max_temp_c, avg_min_temp_c, total_precip_cm,"
+    " max_temp_days, min_temp_days, precip_days FROM monthly_stats"
+)
 _YIELD = "SELECT year, corn_yield_kt FROM crop_yield"
 _STATIONS = (
     "SELECT station_id, name, state, latitude, longitude, elevation_m,"
@@ -124,6 +128,30 @@ async def stats(
     if after is not None:
         conditions.append(("(station_id, year) > (%s, %s)", after))
     return await _fetch(conn, _STATS, conditions, "ORDER BY station_id, year LIMIT %s", limit)
+
+
+async def monthly_stats(
+    conn: Conn,
+    *,
+    stations: Sequence[str],
+    first_year: int | None,
+    last_year: int | None,
+    month: int | None,
+    after: tuple[str, int, int] | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Monthly statistics in (station_id, year, month) order, after the key ``after``."""
+    conditions = _station_condition(stations)
+    if first_year is not None:
+        conditions.append(("year >= %s", (first_year,)))
+    if last_year is not None:
+        conditions.append(("year <= %s", (last_year,)))
+    if month is not None:
+        conditions.append(("month = %s", (month,)))
+    if after is not None:
+        conditions.append(("(station_id, year, month) > (%s, %s, %s)", after))
+    order = "ORDER BY station_id, year, month LIMIT %s"
+    return await _fetch(conn, _MONTHLY, conditions, order, limit)
 
 
 async def yields(
