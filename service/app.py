@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import (
     docs,
+    freshness,
     health,
     metrics,
     monthly,
@@ -68,7 +69,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = []
     operations: list[Operation] = []
-    for module in (weather, stats, monthly, yields, stations, health):
+    for module in (weather, stats, monthly, yields, stations, freshness, health):
         routes.extend(module.ROUTES)
         operations.extend(module.OPERATIONS)
     if upload_config is not None:

@@ -192,6 +192,22 @@ class StationsQuery(ListQuery):
     """``GET /api/stations`` takes only the list parameters."""
 
 
+class FreshnessQuery(BaseModel):
+    """``GET /api/freshness`` takes no parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FreshnessStationsQuery(ListQuery):
+    """Filters of ``GET /api/freshness/stations``."""
+
+    station_id: StationFilter = Field(default_factory=list)
+    stale_before: date | None = Field(
+        default=None,
+        description="Only stations whose data end before this day (ISO 8601): the late ones.",
+    )
+
+
 class StationQuery(BaseModel):
     """``GET /api/stations/{station_id}`` takes only the units."""
 
@@ -339,6 +355,54 @@ class StationImperial(BaseModel):
     observation_count: int
 
 
+class IngestRun(BaseModel):
+    """One finished ingest run."""
+
+    model_config = _ROW
+    run_id: int
+    status: Literal["succeeded", "failed"]
+    started_at: datetime
+    finished_at: datetime
+    rows_inserted: int = Field(description="Rows the run added.")
+    rows_updated: int = Field(description="Rows the run changed.")
+
+
+class Counts(BaseModel):
+    """What the warehouse holds."""
+
+    model_config = _ROW
+    stations: int = Field(description="Stations known (from data or from the inventory).")
+    stations_with_data: int = Field(description="Stations with at least one observation.")
+    observations: int = Field(description="Station-days stored.")
+    yield_years: int = Field(description="Years of corn yield stored.")
+
+
+class FreshnessReport(BaseModel):
+    """How fresh the data are. `Last-Modified` is `last_run.finished_at` (to the second)."""
+
+    model_config = _ROW
+    last_run: IngestRun | None = Field(
+        description="The latest finished ingest run, whatever its outcome (null before any)."
+    )
+    last_successful_run: IngestRun | None = Field(
+        description="The latest ingest run that succeeded (null before any)."
+    )
+    data_from: date | None = Field(description="The earliest observed day of any station.")
+    data_through: date | None = Field(description="The latest observed day of any station.")
+    counts: Counts
+
+
+class StationFreshness(BaseModel):
+    """One station's data span: its data go through `last_date`."""
+
+    model_config = _ROW
+    station_id: str
+    first_date: date | None
+    last_date: date | None
+    observation_count: int
+    updated_at: datetime = Field(description="When an ingest run last changed this station.")
+
+
 class _Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     next: str | None = Field(description="URL of the next page, or null on the last page.")
@@ -432,6 +496,13 @@ class StationDetailImperial(StationImperial):
     """One station, imperial."""
 
     units: Literal["imperial"]
+
+
+class StationFreshnessPage(_Page):
+    """A page of stations' data spans (no unit-bearing field: same in both systems)."""
+
+    units: Literal["metric", "imperial"]
+    data: list[StationFreshness]
 
 
 class ParameterError(BaseModel):

@@ -57,6 +57,47 @@ SELECT
 """
 
 
+_RUN = (
+    "SELECT run_id, status, started_at, finished_at, rows_inserted, rows_updated"
+    " FROM ingest_run WHERE finished_at IS NOT NULL"
+)
+# Exact counts without scanning the observations: the loader keeps each
+# station's observation_count in step (see ingest_job.stats).
+_TOTALS = """
+SELECT count(*), count(*) FILTER (WHERE observation_count > 0),
+       coalesce(sum(observation_count), 0)::bigint, min(first_date), max(last_date),
+       (SELECT count(*) FROM crop_yield)
+FROM station
+"""
+_STATION_FRESHNESS = (
+    "SELECT station_id, first_date, last_date, observation_count, updated_at FROM station"
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished ingest run."""
+
+    run_id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    rows_inserted: int
+    rows_updated: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the warehouse holds."""
+
+    stations: int
+    stations_with_data: int
+    observations: int
+    data_from: date | None
+    data_through: date | None
+    yield_years: int
+
+
 @functools.cache
 def _statement(
     select: LiteralString, conditions: tuple[LiteralString, ...], order: LiteralString
@@ -194,6 +235,42 @@ async def freshness(conn: Conn) -> Freshness:
     row = await cursor.fetchone()
     assert row is not None  # a SELECT without FROM always returns one row
     return Freshness(*row)
+
+
+async def last_runs(conn: Conn) -> tuple[Run | None, Run | None]:
+    """The latest finished ingest run, and the latest successful one."""
+    runs: list[Run | None] = []
+    for condition in ("", " AND status = 'succeeded'"):
+        cursor = await conn.execute(_RUN + condition + " ORDER BY finished_at DESC LIMIT 1")
+        row = await cursor.fetchone()
+        runs.append(None if row is None else Run(*row))
+    return runs[0], runs[1]
+
+
+async def totals(conn: Conn) -> Totals:
+    """Counts and the span of the data, from the station rows."""
+    cursor = await conn.execute(_TOTALS)
+    row = await cursor.fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return Totals(*row)
+
+
+async def station_freshness(
+    conn: Conn,
+    *,
+    stations: Sequence[str],
+    stale_before: date | None,
+    after: str | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Each station's data span in id order, after the id ``after``."""
+    conditions = _station_condition(stations)
+    if stale_before is not None:
+        conditions.append(("last_date < %s", (stale_before,)))
+    if after is not None:
+        conditions.append(("station_id > %s", (after,)))
+    order = "ORDER BY station_id LIMIT %s"
+    return await _fetch(conn, _STATION_FRESHNESS, conditions, order, limit)
 
 
 async def ping(conn: Conn) -> None:
