@@ -26,6 +26,7 @@ from service import (
     monthly,
     problems,
     queries,
+    station_search,
     stations,
     stats,
     uploads,
@@ -69,7 +70,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = []
     operations: list[Operation] = []
-    for module in (weather, stats, monthly, yields, stations, freshness, health):
+    for module in (weather, stats, monthly, yields, station_search, stations, freshness, health):
         routes.extend(module.ROUTES)
         operations.extend(module.OPERATIONS)
     if upload_config is not None:

@@ -208,6 +208,69 @@ class FreshnessStationsQuery(ListQuery):
     )
 
 
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+
+
+class StationSearchQuery(ListQuery):
+    """Filters of ``GET /api/stations/search``; given together, a station must match both."""
+
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"[^\W_]",
+        description=(
+            "Station id prefix (`USC0011`), or words each starting a word of the name, in any "
+            "case (`seattle tac` finds SEATTLE TACOMA INTL AP)."
+        ),
+    )
+    bbox: str | None = Field(
+        default=None,
+        pattern=BBOX_PATTERN,
+        description=(
+            "Bounding box `min_lon,min_lat,max_lon,max_lat` in degrees (WGS 84, as in OGC API "
+            "Features); `min_lon` > `max_lon` crosses the antimeridian. Stations without "
+            "coordinates are never inside."
+        ),
+    )
+
+    @field_validator("bbox")
+    @classmethod
+    def _valid_box(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        lon_min, lat_min, lon_max, lat_max = (float(part) for part in value.split(","))
+        if not all(-180 <= lon <= 180 for lon in (lon_min, lon_max)):
+            raise ValueError("longitudes must be within -180..180")
+        if not all(-90 <= lat <= 90 for lat in (lat_min, lat_max)):
+            raise ValueError("latitudes must be within -90..90")
+        if lat_min > lat_max:
+            raise ValueError("min_lat is above max_lat")
+        return value
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        """The box as numbers: min_lon, min_lat, max_lon, max_lat."""
+        if self.bbox is None:
+            return None
+        lon_min, lat_min, lon_max, lat_max = (float(part) for part in self.bbox.split(","))
+        return lon_min, lat_min, lon_max, lat_max
+
+
+class NearestQuery(ListQuery):
+    """Parameters of ``GET /api/stations/nearest``."""
+
+    lat: float = Field(ge=-90, le=90, description="Latitude of the point, degrees (WGS 84).")
+    lon: float = Field(ge=-180, le=180, description="Longitude of the point, degrees (WGS 84).")
+    max_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=20_016,
+        description="Only stations within this great-circle distance, km (all if absent).",
+    )
+
+
 class StationQuery(BaseModel):
     """``GET /api/stations/{station_id}`` takes only the units."""
 
@@ -403,6 +466,18 @@ class StationFreshness(BaseModel):
     updated_at: datetime = Field(description="When an ingest run last changed this station.")
 
 
+class NearStationMetric(StationMetric):
+    """A station and its great-circle distance from the point, in km (to 0.001)."""
+
+    distance_km: float
+
+
+class NearStationImperial(StationImperial):
+    """A station and its great-circle distance from the point, in miles (to 0.001)."""
+
+    distance_mi: float
+
+
 class _Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     next: str | None = Field(description="URL of the next page, or null on the last page.")
@@ -484,6 +559,20 @@ class StationPageImperial(_Page):
 
     units: Literal["imperial"]
     data: list[StationImperial]
+
+
+class NearStationPageMetric(_Page):
+    """A page of stations, nearest first, metric."""
+
+    units: Literal["metric"]
+    data: list[NearStationMetric]
+
+
+class NearStationPageImperial(_Page):
+    """A page of stations, nearest first, imperial."""
+
+    units: Literal["imperial"]
+    data: list[NearStationImperial]
 
 
 class StationDetailMetric(StationMetric):

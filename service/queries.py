@@ -10,6 +10,7 @@ that psycopg prepares after a few uses.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -220,6 +221,87 @@ async def stations(conn: Conn, *, after: str | None, limit: int) -> list[tuple[A
     if after is not None:
         conditions.append(("station_id > %s", (after,)))
     return await _fetch(conn, _STATIONS, conditions, "ORDER BY station_id LIMIT %s", limit)
+
+
+# The station search. Both conditions match the indexes of migration 0003
+# word for word (a partial or expression index is used only then).
+_HAS_POSITION: LiteralString = "latitude IS NOT NULL AND longitude IS NOT NULL"
+_IN_BOX: LiteralString = "point(longitude, latitude) <@ box(point(%s, %s), point(%s, %s))"
+_NAME_OR_ID: LiteralString = (
+    "(station_id LIKE %s OR to_tsvector('simple', coalesce(name, '')) @@ to_tsquery('simple', %s))"
+)
+# Haversine on the mean Earth radius (service.geo.haversine_km); the point's
+# latitude, latitude again and longitude are the first three parameters.
+_NEAR: LiteralString = (
+    "SELECT * FROM (SELECT station_id, name, state, latitude, longitude, elevation_m,"
+    " first_date, last_date, observation_count,"
+    " 2 * 6371.0088 * asin(least(1, sqrt("
+    "power(sin(radians(latitude - %s) / 2), 2)"
+    " + cos(radians(%s)) * cos(radians(latitude)) * power(sin(radians(longitude - %s) / 2), 2)"
+    "))) AS distance_km FROM station"
+)
+_NEAR_ORDER: LiteralString = (
+    ") near WHERE distance_km <= %s ORDER BY distance_km, station_id LIMIT %s"
+)
+_NEAR_AFTER_ORDER: LiteralString = (
+    ") near WHERE distance_km <= %s AND (distance_km, station_id) > (%s, %s)"
+    " ORDER BY distance_km, station_id LIMIT %s"
+)
+Box = tuple[float, float, float, float]
+
+
+def _in_boxes(boxes: Sequence[Box]) -> tuple[LiteralString, list[Any]]:
+    text: LiteralString = _IN_BOX if len(boxes) == 1 else f"({_IN_BOX} OR {_IN_BOX})"
+    return f"{_HAS_POSITION} AND {text}", [value for box in boxes for value in box]
+
+
+def _name_or_id(text: str) -> tuple[LiteralString, Sequence[Any]]:
+    """Id prefix, or every word a name-word prefix; the words are letters and digits only."""
+    words = re.findall(r"[^\W_]+", text.lower())
+    prefix = text.strip().upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return _NAME_OR_ID, (prefix + "%", " & ".join(f"{word}:*" for word in words))
+
+
+async def search_stations(
+    conn: Conn,
+    *,
+    text: str | None,
+    boxes: Sequence[Box],
+    after: str | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Stations matching a name or id prefix and lying in boxes, in id order after ``after``."""
+    conditions: list[tuple[LiteralString, Sequence[Any]]] = []
+    if text is not None:
+        conditions.append(_name_or_id(text))
+    if boxes:
+        conditions.append(_in_boxes(boxes))
+    if after is not None:
+        conditions.append(("station_id > %s", (after,)))
+    return await _fetch(conn, _STATIONS, conditions, "ORDER BY station_id LIMIT %s", limit)
+
+
+async def stations_within(
+    conn: Conn,
+    *,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    boxes: Sequence[Box],
+    after: tuple[float, str] | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Stations within ``radius_km`` of a point (all inside ``boxes``), nearest first.
+
+    Rows are the station columns and the distance in km; ordered by
+    (distance, station_id), after the key ``after``.
+    """
+    box_sql, box_params = _in_boxes(boxes)
+    statement = _statement(_NEAR, (box_sql,), _NEAR_AFTER_ORDER if after else _NEAR_ORDER)
+    params = [lat, lat, lon, *box_params, radius_km, *(after or ()), limit]
+    cursor = await conn.execute(statement, params)
+    rows: list[tuple[Any, ...]] = await cursor.fetchall()
+    return rows
 
 
 async def station(conn: Conn, station_id: str) -> tuple[Any, ...] | None:

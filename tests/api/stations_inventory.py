@@ -1,0 +1,49 @@
+"""A GHCN station inventory (``ghcnd-stations.txt`` layout) written for tests and benchmarks."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Station:
+    station_id: str
+    latitude: float
+    longitude: float
+    name: str
+    state: str = ""
+    elevation_m: float = -999.9
+
+
+def line(station: Station) -> str:
+    """One fixed-width inventory line: ID 1-11, lat 13-20, lon 22-30, elev 32-37, state, name."""
+    s = station
+    return (
+        f"{s.station_id:<11} {s.latitude:8.4f} {s.longitude:9.4f} {s.elevation_m:6.1f} "
+        f"{s.state:<2} {s.name:<30}"
+    )
+
+
+def random_stations(count: int, *, seed: int) -> list[Station]:
+    """``count`` stations spread over the globe (uniform on the sphere), ids XXR0000001..."""
+    rng = random.Random(seed)
+    out = []
+    for number in range(1, count + 1):
+        # Uniform on the sphere: latitude from the arcsine of a uniform value.
+        latitude = round(math.degrees(math.asin(rng.uniform(-1, 1))), 4)
+        longitude = round(rng.uniform(-180, 180), 4)
+        name = f"STATION {rng.choice(('NORTH', 'SOUTH', 'EAST', 'WEST'))} {number}"
+        out.append(Station(f"XXR{number:08d}", latitude, longitude, name))
+    return out
+
+
+def write_inventory(folder: Path, stations: Iterable[Station]) -> Path:
+    """``folder/ghcnd-stations.txt`` holding ``stations``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ghcnd-stations.txt"
+    path.write_text("".join(line(s) + "\n" for s in stations))
+    return path
