@@ -28,16 +28,26 @@ def line(station: Station) -> str:
     )
 
 
-def random_stations(count: int, *, seed: int) -> list[Station]:
-    """``count`` stations spread over the globe (uniform on the sphere), ids XXR0000001..."""
+_WORDS = ("NORTH", "SOUTH", "EAST", "WEST", "LAKE", "RIVER", "MOUNT", "CREEK", "SPRINGS")
+# The continental United States, where GHCN-Daily is densest.
+US_BOX = (-125.0, 25.0, -67.0, 49.0)
+
+
+def random_stations(count: int, *, seed: int, us_share: float = 0.0) -> list[Station]:
+    """``count`` stations, ids XXR00000001...: ``us_share`` of them in the continental US,
+    the others uniform on the sphere."""
     rng = random.Random(seed)
     out = []
     for number in range(1, count + 1):
-        # Uniform on the sphere: latitude from the arcsine of a uniform value.
-        latitude = round(math.degrees(math.asin(rng.uniform(-1, 1))), 4)
-        longitude = round(rng.uniform(-180, 180), 4)
-        name = f"STATION {rng.choice(('NORTH', 'SOUTH', 'EAST', 'WEST'))} {number}"
-        out.append(Station(f"XXR{number:08d}", latitude, longitude, name))
+        if rng.random() < us_share:
+            latitude = rng.uniform(US_BOX[1], US_BOX[3])
+            longitude = rng.uniform(US_BOX[0], US_BOX[2])
+        else:
+            # Uniform on the sphere: latitude from the arcsine of a uniform value.
+            latitude = math.degrees(math.asin(rng.uniform(-1, 1)))
+            longitude = rng.uniform(-180, 180)
+        name = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {number}"
+        out.append(Station(f"XXR{number:08d}", round(latitude, 4), round(longitude, 4), name))
     return out
 
 

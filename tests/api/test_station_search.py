@@ -217,3 +217,13 @@ def test_bad_search_parameters_are_a_400_naming_them(
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+
+
+def test_text_that_cannot_start_an_id_searches_names_only(loaded: Loaded) -> None:
+    # The last code point: one higher would not exist (the id range must not be built).
+    response = loaded.client.get("/api/stations/search", params={"q": "seattle\U0010ffff"})
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 3
+    assert _ids(all_pages(loaded.client, "/api/stations/search?q=Seattle,%20sand")) == [
+        "USW00094290"
+    ]
