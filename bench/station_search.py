@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -51,6 +52,7 @@ def main() -> int:
     parser.add_argument("--stations", type=int, default=120_000)
     parser.add_argument("--queries", type=int, default=200, help="timed queries per kind")
     args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
     base = Path(tempfile.mkdtemp(prefix="wh-bench-stations-"))
     base.chmod(0o755)
     server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
