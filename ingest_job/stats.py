@@ -29,12 +29,44 @@ _FIGURES = sql.SQL("""
     max(o.obs_date)                                       AS last_date
 """)
 
-_ALL_YEARS = sql.SQL("""
+# A full recomputation reads the observations once: exact integer sums and
+# counts per station-month, from which both the monthly and the yearly
+# figures follow. sum/count as numeric is exactly what avg() computes.
+_ALL_MONTH_SUMS = """
+CREATE TEMP TABLE month_sums ON COMMIT DROP AS
+SELECT station_id, extract(year FROM obs_date)::smallint AS year,
+       extract(month FROM obs_date)::smallint AS month,
+       sum(tmax_tenths_c) AS tmax_sum, count(tmax_tenths_c) AS max_temp_days,
+       sum(tmin_tenths_c) AS tmin_sum, count(tmin_tenths_c) AS min_temp_days,
+       sum(prcp_tenths_mm) AS prcp_sum, count(prcp_tenths_mm) AS precip_days,
+       count(*) AS days, min(obs_date) AS first_date, max(obs_date) AS last_date
+FROM observation
+GROUP BY 1, 2, 3
+"""
+
+_YEARS_FROM_SUMS = """
 CREATE TEMP TABLE year_figures ON COMMIT DROP AS
-SELECT o.station_id, extract(year FROM o.obs_date)::smallint AS year, {figures}
-FROM observation o
+SELECT station_id, year,
+       round(sum(tmax_sum) / nullif(sum(max_temp_days), 0) / 10, 6) AS avg_max_temp_c,
+       round(sum(tmin_sum) / nullif(sum(min_temp_days), 0) / 10, 6) AS avg_min_temp_c,
+       round(sum(prcp_sum) / 100, 2)                                AS total_precip_cm,
+       sum(max_temp_days)::integer AS max_temp_days,
+       sum(min_temp_days)::integer AS min_temp_days,
+       sum(precip_days)::integer   AS precip_days,
+       sum(days)::bigint AS days, min(first_date) AS first_date, max(last_date) AS last_date
+FROM month_sums
 GROUP BY 1, 2
-""").format(figures=_FIGURES)
+"""
+
+_MONTHS_FROM_SUMS = """
+CREATE TEMP TABLE month_figures ON COMMIT DROP AS
+SELECT station_id, year, month,
+       round(tmax_sum::numeric / nullif(max_temp_days, 0) / 10, 6) AS avg_max_temp_c,
+       round(tmin_sum::numeric / nullif(min_temp_days, 0) / 10, 6) AS avg_min_temp_c,
+       round(prcp_sum::numeric / 100, 2)                           AS total_precip_cm,
+       max_temp_days, min_temp_days, precip_days
+FROM month_sums
+"""
 
 _TOUCHED_YEARS = sql.SQL("""
 CREATE TEMP TABLE year_figures ON COMMIT DROP AS
@@ -45,14 +77,6 @@ JOIN observation o
  AND o.obs_date >= make_date(t.year, 1, 1)
  AND o.obs_date <  make_date(t.year + 1, 1, 1)
 GROUP BY 1, 2
-""").format(figures=_FIGURES)
-
-_ALL_MONTHS = sql.SQL("""
-CREATE TEMP TABLE month_figures ON COMMIT DROP AS
-SELECT o.station_id, extract(year FROM o.obs_date)::smallint AS year,
-       extract(month FROM o.obs_date)::smallint AS month, {figures}
-FROM observation o
-GROUP BY 1, 2, 3
 """).format(figures=_FIGURES)
 
 _TOUCHED_MONTHS = sql.SQL("""
@@ -153,14 +177,14 @@ def recompute_all(conn: Connection) -> int:
 
     Call inside a transaction.
     """
-    conn.execute(_ALL_YEARS)
+    conn.execute(_ALL_MONTH_SUMS)
+    conn.execute(_YEARS_FROM_SUMS)
     count = conn.execute(_UPSERT_STATS).rowcount
     conn.execute(_DELETE_ORPHAN_STATS)
     conn.execute(_STATION_TOTALS)
     conn.execute(_EMPTY_STATIONS)
-    conn.execute("DROP TABLE year_figures")
-    conn.execute(_ALL_MONTHS)
+    conn.execute(_MONTHS_FROM_SUMS)
     conn.execute(_UPSERT_MONTHLY)
     conn.execute(_DELETE_ORPHAN_MONTHS)
-    conn.execute("DROP TABLE month_figures")
+    conn.execute("DROP TABLE year_figures, month_figures, month_sums")
     return count
