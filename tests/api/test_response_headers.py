@@ -9,12 +9,17 @@ ignored by OpenAPI by definition).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import httpx
 import pytest
+from pydantic import SecretStr
+from starlette.testclient import TestClient
 
-from tests.api.conftest import STATIONS
+from service.app import create_app
+from tests.api.conftest import STATIONS, api_settings
 from tests.api.live import LiveServer
 
 EXEMPT = {"content-type", "content-length", "transfer-encoding", "date", "server", "connection"}
@@ -96,3 +101,51 @@ def test_the_document_describes_each_header_once(document: dict[str, Any]) -> No
                 for name, header in response.get("headers", {}).items():
                     assert header == {"$ref": f"#/components/headers/{name}"}, (path, status)
                     assert described[name]["description"]
+
+
+UPLOAD_TOKEN = "header-walk-upload-token-0123456789"
+
+
+@pytest.fixture
+def uploads(database_url: str, moto_endpoint: str) -> Iterator[TestClient]:
+    """The app with uploads configured, over a real moto S3 bucket."""
+    boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket="wh-headers")
+    settings = api_settings(
+        database_url,
+        upload_token=SecretStr(UPLOAD_TOKEN),
+        upload_s3_prefix="s3://wh-headers/incoming/",
+        upload_max_bytes=1024,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_every_upload_response_header_is_documented(uploads: TestClient) -> None:
+    document = uploads.get("/openapi.json").json()
+    responses = document["paths"]["/api/uploads"]["post"]["responses"]
+    good = b"19850101\t  -22\t -128\t   94\n"
+    bearer = {"Authorization": f"Bearer {UPLOAD_TOKEN}"}
+    calls = [
+        ("USC00110072.txt", good, bearer),  # 202
+        ("USC00110072.txt", good, {}),  # 401
+        ("USC00110072.txt", good, {"Authorization": "Bearer wrong"}),  # 403
+        ("USC00110072.txt", good * 100, bearer),  # 413
+        ("picture.png", b"\x89PNG", bearer),  # 415
+        ("USC00110072.txt", b"19850101\tx\n", bearer),  # 422
+        ("../escape.txt", good, bearer),  # 400
+    ]
+    statuses = set()
+    undocumented = []
+    for name, body, headers in calls:
+        params = {"name": name}
+        response = uploads.post("/api/uploads", params=params, content=body, headers=headers)
+        statuses.add(response.status_code)
+        assert str(response.status_code) in responses, response.status_code
+        documented = responses[str(response.status_code)].get("headers", {})
+        undocumented += [
+            f"{response.status_code}: {header}"
+            for header in response.headers
+            if header.lower() not in EXEMPT | {n.lower() for n in documented}
+        ]
+    assert undocumented == []
+    assert statuses == {202, 401, 403, 413, 415, 422, 400}
