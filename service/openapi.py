@@ -126,9 +126,11 @@ def document(operations: Iterable[Operation], *, title: str, version: str) -> di
             "title": title,
             "version": version,
             "description": (
-                "Daily weather observations, yearly statistics and US corn yield. "
+                "Daily weather observations, yearly and monthly statistics, US corn yield, "
+                "station search and data freshness. "
                 "Errors are RFC 9457 problem details (`application/problem+json`). "
-                "Lists are keyset-paginated: follow `next` (also in the `Link` header)."
+                "Lists are keyset-paginated: follow `next` (also in the `Link` header), or "
+                "pass `next_cursor` as `cursor`."
             ),
         },
         "paths": paths,
