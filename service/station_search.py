@@ -28,8 +28,7 @@ from service.models import (
     StationSearchQuery,
 )
 from service.openapi import Operation
-from service.stations import _imperial as station_imperial
-from service.stations import _metric as station_metric
+from service.stations import station_imperial, station_metric
 from service.units import Units
 
 Row = tuple[Any, ...]
