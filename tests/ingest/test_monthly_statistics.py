@@ -137,3 +137,19 @@ def test_migration_0003_computes_the_months_of_existing_observations(
             m.version for m in migrate.available() if m.version >= 3
         ]
     assert rows(database_before_0003, _QUERY) == expected_months([path])
+
+
+def test_days_added_to_a_station_add_its_new_month_and_update_the_touched_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    url = _url(settings)
+    lines = station_lines(date(2000, 1, 1), 45)  # January and half of February
+    path = write(tmp_path / "wx", "USC00000001.txt", lines)
+    ingest(settings, [str(path)])
+    january = rows(url, "SELECT computed_at FROM monthly_stats WHERE month = 1")
+    longer = write(tmp_path / "wx", "USC00000001.txt", station_lines(date(2000, 1, 1), 70))
+    report = ingest(settings, [str(longer)])
+    assert (report.rows_inserted, report.rows_updated) == (25, 0)
+    assert rows(url, "SELECT computed_at FROM monthly_stats WHERE month = 1") == january
+    assert rows(url, _QUERY) == expected_months([longer])
+    assert [r[2] for r in rows(url, _QUERY)] == [1, 2, 3]
