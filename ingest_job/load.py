@@ -8,9 +8,9 @@ Two ways in:
 - :func:`load_file`, one transaction per file: COPY into a session-local
   staging table, then one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE IS
   DISTINCT FROM`` that counts inserted and really-changed rows, notes the
-  touched station-years and keeps the station rows in step, then the
-  statistics of those station-years and the file's ledger row. A re-delivery
-  with the same values updates nothing.
+  touched station-years and station-months and keeps the station rows in
+  step, then the statistics of those station-years and station-months and
+  the file's ledger row. A re-delivery with the same values updates nothing.
 - :class:`BulkLoad`, for the first load into an empty ``observation``
   table: one transaction that drops the primary key, COPYs every file
   straight into the table, rebuilds the key once and computes all
@@ -45,6 +45,9 @@ _STAGING = (
         longitude double precision, elevation_m double precision) ON COMMIT DELETE ROWS""",
     """CREATE TEMP TABLE IF NOT EXISTS touched_year (
         station_id text, year smallint, PRIMARY KEY (station_id, year)) ON COMMIT DELETE ROWS""",
+    # The first day of each station-month a merge changed (monthly statistics).
+    """CREATE TEMP TABLE IF NOT EXISTS touched_month (
+        station_id text, month date, PRIMARY KEY (station_id, month)) ON COMMIT DELETE ROWS""",
 )
 
 _MERGE: dict[Table, str] = {
@@ -70,6 +73,10 @@ WITH merged AS (
 ), years AS (
     INSERT INTO touched_year (station_id, year)
     SELECT DISTINCT station_id, extract(year FROM obs_date)::smallint FROM merged
+    ON CONFLICT DO NOTHING
+), months AS (
+    INSERT INTO touched_month (station_id, month)
+    SELECT DISTINCT station_id, date_trunc('month', obs_date)::date FROM merged
     ON CONFLICT DO NOTHING
 ), stations AS (
     INSERT INTO station AS s (station_id, first_date, last_date, observation_count)

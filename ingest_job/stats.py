@@ -1,11 +1,13 @@
-"""Yearly statistics per station, recomputed exactly (numeric) from the observations.
+"""Yearly and monthly statistics per station, recomputed exactly (numeric) from the observations.
 
-Per station and year: average maximum and minimum temperature in degrees
+Per station and year (``weather_stats``) and per station and month
+(``monthly_stats``): average maximum and minimum temperature in degrees
 Celsius (rounded to 6 places), total precipitation in centimetres (exact:
-tenths of a millimetre / 100), each NULL when the year has no value for it,
-and the number of days behind each. Only station-years a load touched are
-recomputed (listed in the session's ``touched_year`` table), or all of them.
-The station row's first/last date and observation count are kept in step.
+tenths of a millimetre / 100), each NULL when the period has no value for
+it, and the number of days behind each. Only the station-years and
+station-months a load touched are recomputed (listed in the session's
+``touched_year`` and ``touched_month`` tables), or all of them. The station
+row's first/last date and observation count are kept in step.
 """
 
 from __future__ import annotations
@@ -27,12 +29,44 @@ _FIGURES = sql.SQL("""
     max(o.obs_date)                                       AS last_date
 """)
 
-_ALL_YEARS = sql.SQL("""
+# A full recomputation reads the observations once: exact integer sums and
+# counts per station-month, from which both the monthly and the yearly
+# figures follow. sum/count as numeric is exactly what avg() computes.
+_ALL_MONTH_SUMS = """
+CREATE TEMP TABLE month_sums ON COMMIT DROP AS
+SELECT station_id, extract(year FROM obs_date)::smallint AS year,
+       extract(month FROM obs_date)::smallint AS month,
+       sum(tmax_tenths_c) AS tmax_sum, count(tmax_tenths_c) AS max_temp_days,
+       sum(tmin_tenths_c) AS tmin_sum, count(tmin_tenths_c) AS min_temp_days,
+       sum(prcp_tenths_mm) AS prcp_sum, count(prcp_tenths_mm) AS precip_days,
+       count(*) AS days, min(obs_date) AS first_date, max(obs_date) AS last_date
+FROM observation
+GROUP BY 1, 2, 3
+"""
+
+_YEARS_FROM_SUMS = """
 CREATE TEMP TABLE year_figures ON COMMIT DROP AS
-SELECT o.station_id, extract(year FROM o.obs_date)::smallint AS year, {figures}
-FROM observation o
+SELECT station_id, year,
+       round(sum(tmax_sum) / nullif(sum(max_temp_days), 0) / 10, 6) AS avg_max_temp_c,
+       round(sum(tmin_sum) / nullif(sum(min_temp_days), 0) / 10, 6) AS avg_min_temp_c,
+       round(sum(prcp_sum) / 100, 2)                                AS total_precip_cm,
+       sum(max_temp_days)::integer AS max_temp_days,
+       sum(min_temp_days)::integer AS min_temp_days,
+       sum(precip_days)::integer   AS precip_days,
+       sum(days)::bigint AS days, min(first_date) AS first_date, max(last_date) AS last_date
+FROM month_sums
 GROUP BY 1, 2
-""").format(figures=_FIGURES)
+"""
+
+_MONTHS_FROM_SUMS = """
+CREATE TEMP TABLE month_figures ON COMMIT DROP AS
+SELECT station_id, year, month,
+       round(tmax_sum::numeric / nullif(max_temp_days, 0) / 10, 6) AS avg_max_temp_c,
+       round(tmin_sum::numeric / nullif(min_temp_days, 0) / 10, 6) AS avg_min_temp_c,
+       round(prcp_sum::numeric / 100, 2)                           AS total_precip_cm,
+       max_temp_days, min_temp_days, precip_days
+FROM month_sums
+"""
 
 _TOUCHED_YEARS = sql.SQL("""
 CREATE TEMP TABLE year_figures ON COMMIT DROP AS
@@ -43,6 +77,18 @@ JOIN observation o
  AND o.obs_date >= make_date(t.year, 1, 1)
  AND o.obs_date <  make_date(t.year + 1, 1, 1)
 GROUP BY 1, 2
+""").format(figures=_FIGURES)
+
+_TOUCHED_MONTHS = sql.SQL("""
+CREATE TEMP TABLE month_figures ON COMMIT DROP AS
+SELECT t.station_id, extract(year FROM t.month)::smallint AS year,
+       extract(month FROM t.month)::smallint AS month, {figures}
+FROM touched_month t
+JOIN observation o
+  ON o.station_id = t.station_id
+ AND o.obs_date >= t.month
+ AND o.obs_date <  (t.month + interval '1 month')::date
+GROUP BY t.station_id, t.month
 """).format(figures=_FIGURES)
 
 _UPSERT_STATS = """
@@ -59,6 +105,28 @@ ON CONFLICT (station_id, year) DO UPDATE SET
     min_temp_days   = excluded.min_temp_days,
     precip_days     = excluded.precip_days,
     computed_at     = excluded.computed_at
+"""
+
+_UPSERT_MONTHLY = """
+INSERT INTO monthly_stats AS m (station_id, year, month, avg_max_temp_c, avg_min_temp_c,
+    total_precip_cm, max_temp_days, min_temp_days, precip_days, computed_at)
+SELECT station_id, year, month, avg_max_temp_c, avg_min_temp_c, total_precip_cm,
+       max_temp_days, min_temp_days, precip_days, now()
+FROM month_figures
+ON CONFLICT (station_id, year, month) DO UPDATE SET
+    avg_max_temp_c  = excluded.avg_max_temp_c,
+    avg_min_temp_c  = excluded.avg_min_temp_c,
+    total_precip_cm = excluded.total_precip_cm,
+    max_temp_days   = excluded.max_temp_days,
+    min_temp_days   = excluded.min_temp_days,
+    precip_days     = excluded.precip_days,
+    computed_at     = excluded.computed_at
+"""
+
+_DELETE_ORPHAN_MONTHS = """
+DELETE FROM monthly_stats m
+WHERE NOT EXISTS (SELECT 1 FROM month_figures f
+                  WHERE f.station_id = m.station_id AND f.year = m.year AND f.month = m.month)
 """
 
 _DELETE_ORPHAN_STATS = """
@@ -89,25 +157,34 @@ WHERE s.observation_count <> 0
 
 
 def recompute_touched(conn: Connection) -> int:
-    """Recompute the station-years in ``touched_year``; returns how many.
+    """Recompute the station-years in ``touched_year`` and the months in ``touched_month``.
+
+    Returns how many station-years.
 
     Call inside the transaction that loaded them.
     """
     conn.execute(_TOUCHED_YEARS)
     count = conn.execute(_UPSERT_STATS).rowcount
     conn.execute("DROP TABLE year_figures")
+    conn.execute(_TOUCHED_MONTHS)
+    conn.execute(_UPSERT_MONTHLY)
+    conn.execute("DROP TABLE month_figures")
     return count
 
 
 def recompute_all(conn: Connection) -> int:
-    """Recompute every station-year and every station's totals; returns the station-years.
+    """Recompute every station-year, station-month and station total; returns the station-years.
 
     Call inside a transaction.
     """
-    conn.execute(_ALL_YEARS)
+    conn.execute(_ALL_MONTH_SUMS)
+    conn.execute(_YEARS_FROM_SUMS)
     count = conn.execute(_UPSERT_STATS).rowcount
     conn.execute(_DELETE_ORPHAN_STATS)
     conn.execute(_STATION_TOTALS)
     conn.execute(_EMPTY_STATIONS)
-    conn.execute("DROP TABLE year_figures")
+    conn.execute(_MONTHS_FROM_SUMS)
+    conn.execute(_UPSERT_MONTHLY)
+    conn.execute(_DELETE_ORPHAN_MONTHS)
+    conn.execute("DROP TABLE year_figures, month_figures, month_sums")
     return count

@@ -20,10 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import (
     docs,
+    freshness,
     health,
     metrics,
+    monthly,
     problems,
     queries,
+    station_search,
     stations,
     stats,
     uploads,
@@ -67,7 +70,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = []
     operations: list[Operation] = []
-    for module in (weather, stats, yields, stations, health):
+    for module in (weather, stats, monthly, yields, station_search, stations, freshness, health):
         routes.extend(module.ROUTES)
         operations.extend(module.OPERATIONS)
     if upload_config is not None:

@@ -127,7 +127,7 @@ async def _page(
         rows = await listing.fetch(conn, query, after, query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    next_url = None
+    next_url = cursor = None
     if more:
         cursor = state.cursors.encode(_scope(listing, query), listing.key(rows[-1]))
         next_url = _with_cursor(request, cursor)
@@ -136,6 +136,7 @@ async def _page(
     body = {
         "data": [to_json(row) for row in rows],
         "next": next_url,
+        "next_cursor": cursor,
         "units": query.units.value,
         "limit": query.limit,
         "count": len(rows),

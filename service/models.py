@@ -160,6 +160,14 @@ class StatsQuery(ListQuery):
         return self.year if self.year is not None else self.end_year
 
 
+class MonthlyStatsQuery(StatsQuery):
+    """Filters of ``GET /api/weather/stats/monthly``: those of the yearly list and a month."""
+
+    month: Annotated[int, Field(ge=1, le=12)] | None = Field(
+        default=None, description="One calendar month (1-12) of every year, e.g. 7 for July."
+    )
+
+
 def _not_before(end: int, start: int) -> None:
     if end < start:
         raise ValueError("is before start_year")
@@ -182,6 +190,85 @@ class YieldQuery(ListQuery):
 
 class StationsQuery(ListQuery):
     """``GET /api/stations`` takes only the list parameters."""
+
+
+class FreshnessQuery(BaseModel):
+    """``GET /api/freshness`` takes no parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FreshnessStationsQuery(ListQuery):
+    """Filters of ``GET /api/freshness/stations``."""
+
+    station_id: StationFilter = Field(default_factory=list)
+    stale_before: date | None = Field(
+        default=None,
+        description="Only stations whose data end before this day (ISO 8601): the late ones.",
+    )
+
+
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+
+
+class StationSearchQuery(ListQuery):
+    """Filters of ``GET /api/stations/search``; given together, a station must match both."""
+
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"[^\W_]",
+        description=(
+            "Station id prefix (`USC0011`), or words each starting a word of the name, in any "
+            "case (`seattle tac` finds SEATTLE TACOMA INTL AP)."
+        ),
+    )
+    bbox: str | None = Field(
+        default=None,
+        pattern=BBOX_PATTERN,
+        description=(
+            "Bounding box `min_lon,min_lat,max_lon,max_lat` in degrees (WGS 84, as in OGC API "
+            "Features); `min_lon` > `max_lon` crosses the antimeridian. Stations without "
+            "coordinates are never inside."
+        ),
+    )
+
+    @field_validator("bbox")
+    @classmethod
+    def _valid_box(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        lon_min, lat_min, lon_max, lat_max = (float(part) for part in value.split(","))
+        if not all(-180 <= lon <= 180 for lon in (lon_min, lon_max)):
+            raise ValueError("longitudes must be within -180..180")
+        if not all(-90 <= lat <= 90 for lat in (lat_min, lat_max)):
+            raise ValueError("latitudes must be within -90..90")
+        if lat_min > lat_max:
+            raise ValueError("min_lat is above max_lat")
+        return value
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        """The box as numbers: min_lon, min_lat, max_lon, max_lat."""
+        if self.bbox is None:
+            return None
+        lon_min, lat_min, lon_max, lat_max = (float(part) for part in self.bbox.split(","))
+        return lon_min, lat_min, lon_max, lat_max
+
+
+class NearestQuery(ListQuery):
+    """Parameters of ``GET /api/stations/nearest``."""
+
+    lat: float = Field(ge=-90, le=90, description="Latitude of the point, degrees (WGS 84).")
+    lon: float = Field(ge=-180, le=180, description="Longitude of the point, degrees (WGS 84).")
+    max_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=20_016,
+        description="Only stations within this great-circle distance, km (all if absent).",
+    )
 
 
 class StationQuery(BaseModel):
@@ -251,6 +338,40 @@ class StatsRowImperial(BaseModel):
     precip_days: int
 
 
+class MonthlyStatsRowMetric(BaseModel):
+    """One station-month: averages in °C (to 0.000001) and total precipitation in cm (to 0.01).
+
+    A figure is null when the month has no observed value for it; the day
+    counts say how many observed days stand behind each figure.
+    """
+
+    model_config = _ROW
+    station_id: str
+    year: int
+    month: int = Field(ge=1, le=12)
+    avg_max_temp_c: float | None
+    avg_min_temp_c: float | None
+    total_precip_cm: float | None
+    max_temp_days: int
+    min_temp_days: int
+    precip_days: int
+
+
+class MonthlyStatsRowImperial(BaseModel):
+    """One station-month: averages in °F (0.000001) and total precipitation in inches (0.001)."""
+
+    model_config = _ROW
+    station_id: str
+    year: int
+    month: int = Field(ge=1, le=12)
+    avg_max_temp_f: float | None
+    avg_min_temp_f: float | None
+    total_precip_in: float | None
+    max_temp_days: int
+    min_temp_days: int
+    precip_days: int
+
+
 class YieldRowMetric(BaseModel):
     """US corn grain harvest of one year, in thousands of metric tons."""
 
@@ -297,9 +418,75 @@ class StationImperial(BaseModel):
     observation_count: int
 
 
+class IngestRun(BaseModel):
+    """One finished ingest run."""
+
+    model_config = _ROW
+    run_id: int
+    status: Literal["succeeded", "failed"]
+    started_at: datetime
+    finished_at: datetime
+    rows_inserted: int = Field(description="Rows the run added.")
+    rows_updated: int = Field(description="Rows the run changed.")
+
+
+class Counts(BaseModel):
+    """What the warehouse holds."""
+
+    model_config = _ROW
+    stations: int = Field(description="Stations known (from data or from the inventory).")
+    stations_with_data: int = Field(description="Stations with at least one observation.")
+    observations: int = Field(description="Station-days stored.")
+    yield_years: int = Field(description="Years of corn yield stored.")
+
+
+class FreshnessReport(BaseModel):
+    """How fresh the data are. `Last-Modified` is `last_run.finished_at` (to the second)."""
+
+    model_config = _ROW
+    last_run: IngestRun | None = Field(
+        description="The latest finished ingest run, whatever its outcome (null before any)."
+    )
+    last_successful_run: IngestRun | None = Field(
+        description="The latest ingest run that succeeded (null before any)."
+    )
+    data_from: date | None = Field(description="The earliest observed day of any station.")
+    data_through: date | None = Field(description="The latest observed day of any station.")
+    counts: Counts
+
+
+class StationFreshness(BaseModel):
+    """One station's data span: its data go through `last_date`."""
+
+    model_config = _ROW
+    station_id: str
+    first_date: date | None
+    last_date: date | None
+    observation_count: int
+    updated_at: datetime = Field(description="When an ingest run last changed this station.")
+
+
+class NearStationMetric(StationMetric):
+    """A station and its great-circle distance from the point, in km (to 0.001)."""
+
+    distance_km: float
+
+
+class NearStationImperial(StationImperial):
+    """A station and its great-circle distance from the point, in miles (to 0.001)."""
+
+    distance_mi: float
+
+
 class _Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     next: str | None = Field(description="URL of the next page, or null on the last page.")
+    next_cursor: str | None = Field(
+        description=(
+            "The `cursor` parameter of the next page (the one in `next`), or null on the last "
+            "page: for clients that page by cursor without parsing URLs (Grafana Infinity)."
+        )
+    )
     limit: int = Field(description="The page size asked for.")
     count: int = Field(description="Rows on this page.")
 
@@ -332,6 +519,20 @@ class StatsPageImperial(_Page):
     data: list[StatsRowImperial]
 
 
+class MonthlyStatsPageMetric(_Page):
+    """A page of monthly statistics, metric."""
+
+    units: Literal["metric"]
+    data: list[MonthlyStatsRowMetric]
+
+
+class MonthlyStatsPageImperial(_Page):
+    """A page of monthly statistics, imperial."""
+
+    units: Literal["imperial"]
+    data: list[MonthlyStatsRowImperial]
+
+
 class YieldPageMetric(_Page):
     """A page of yearly corn yields, metric."""
 
@@ -360,6 +561,20 @@ class StationPageImperial(_Page):
     data: list[StationImperial]
 
 
+class NearStationPageMetric(_Page):
+    """A page of stations, nearest first, metric."""
+
+    units: Literal["metric"]
+    data: list[NearStationMetric]
+
+
+class NearStationPageImperial(_Page):
+    """A page of stations, nearest first, imperial."""
+
+    units: Literal["imperial"]
+    data: list[NearStationImperial]
+
+
 class StationDetailMetric(StationMetric):
     """One station, metric."""
 
@@ -370,6 +585,13 @@ class StationDetailImperial(StationImperial):
     """One station, imperial."""
 
     units: Literal["imperial"]
+
+
+class StationFreshnessPage(_Page):
+    """A page of stations' data spans (no unit-bearing field: same in both systems)."""
+
+    units: Literal["metric", "imperial"]
+    data: list[StationFreshness]
 
 
 class ParameterError(BaseModel):

@@ -20,6 +20,64 @@ from service.models import Problem
 REF = "#/components/schemas/{model}"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
+# Every response header the API sends, described once (``components.headers``)
+# and referred to by each response that carries it. Not listed: those of HTTP
+# itself (Content-Type, which OpenAPI ignores, Content-Length,
+# Transfer-Encoding, Date, Server). tests/api/test_response_headers.py walks
+# live responses against this: a new header must be added here.
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": (
+            "The request's id: the caller's `X-Request-ID` when it is 1-64 of "
+            "`[A-Za-z0-9._:-]`, else a fresh one. Also in the logs and in problem bodies."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": (
+            "Data: `public, max-age=60, stale-while-revalidate=300, stale-if-error=3600`; "
+            "health, uploads and problems: `no-store`."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Vary": {
+        "description": "`Accept`: JSON and CSV of one URL are different representations.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": (
+            "Weak validator of the data version (the latest finished ingest run) and the "
+            "representation; absent before the first run. Send it back in `If-None-Match`."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Last-Modified": {
+        "description": (
+            "When the latest ingest run finished (`last_run.finished_at` of `/api/freshness`); "
+            "absent before the first run."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": '`<next page URL>; rel="next"` (RFC 8288) when there is a next page.',
+        "schema": {"type": "string"},
+    },
+    "Content-Disposition": {
+        "description": 'CSV: `attachment; filename="<list>.csv"`.',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {
+        "description": "The bearer challenge (RFC 6750).",
+        "schema": {"type": "string"},
+    },
+    "Location": {
+        "description": "Where the accepted file was stored.",
+        "schema": {"type": "string"},
+    },
+}
+_VALIDATORS = ("Cache-Control", "Vary", "ETag", "Last-Modified")
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -39,6 +97,7 @@ class Operation:
     request_body: dict[str, Any] | None = None
     secured: bool = False
     cached: bool = True
+    headers: Sequence[str] = ()  # further headers of the success response (see HEADERS)
 
 
 def document(operations: Iterable[Operation], *, title: str, version: str) -> dict[str, Any]:
@@ -67,13 +126,15 @@ def document(operations: Iterable[Operation], *, title: str, version: str) -> di
             "title": title,
             "version": version,
             "description": (
-                "Daily weather observations, yearly statistics and US corn yield. "
+                "Daily weather observations, yearly and monthly statistics, US corn yield, "
+                "station search and data freshness. "
                 "Errors are RFC 9457 problem details (`application/problem+json`). "
-                "Lists are keyset-paginated: follow `next` (also in the `Link` header)."
+                "Lists are keyset-paginated: follow `next` (also in the `Link` header), or "
+                "pass `next_cursor` as `cursor`."
             ),
         },
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, "headers": HEADERS},
     }
     if any(op.secured for op in operations):
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
@@ -101,7 +162,10 @@ def _operation(
         parameters.extend(_query_parameters(query_schema))
     responses: dict[str, Any] = {str(op.status): _ok_response(op, keys)}
     if op.cached:
-        responses["304"] = {"description": "Not modified since the `If-None-Match` validator."}
+        responses["304"] = {
+            "description": "Not modified since the `If-None-Match` validator.",
+            "headers": _headers("X-Request-ID", *_VALIDATORS),
+        }
     for code in op.problems:
         responses[str(code)] = _problem_response(code)
     responses["500"] = _problem_response(500)
@@ -137,12 +201,20 @@ def _ok_response(
             "schema": {"type": "string"},
             "example": ",".join(op.csv_header) + "\r\n",
         }
-    description = HTTPStatus(op.status).phrase
-    return (
-        {"description": description, "content": content}
-        if content
-        else {"description": description}
-    )
+    names = ["X-Request-ID", *(_VALIDATORS if op.cached else ("Cache-Control",))]
+    if op.csv_header:
+        names += ["Link", "Content-Disposition"]
+    response: dict[str, Any] = {
+        "description": HTTPStatus(op.status).phrase,
+        "headers": _headers(*names, *op.headers),
+    }
+    if content:
+        response["content"] = content
+    return response
+
+
+def _headers(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
 def _problem_response(code: int) -> dict[str, Any]:
@@ -150,10 +222,12 @@ def _problem_response(code: int) -> dict[str, Any]:
         "description": HTTPStatus(code).phrase,
         "content": {"application/problem+json": {"schema": PROBLEM_REF}},
     }
+    names = ["X-Request-ID", "Cache-Control"]
     if code == 503:
-        response["headers"] = {
-            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
-        }
+        names.append("Retry-After")
+    if code == 401:
+        names.append("WWW-Authenticate")
+    response["headers"] = _headers(*names)
     return response
 
 

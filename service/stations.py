@@ -36,7 +36,8 @@ async def _fetch(
     return await queries.stations(conn, after=after[0] if after else None, limit=limit)
 
 
-def _metric(row: Row) -> dict[str, Any]:
+def station_metric(row: Row) -> dict[str, Any]:
+    """A station row as JSON fields, metric (also the rows of the station search)."""
     return {
         "station_id": row[0],
         "name": row[1],
@@ -50,7 +51,8 @@ def _metric(row: Row) -> dict[str, Any]:
     }
 
 
-def _imperial(row: Row) -> dict[str, Any]:
+def station_imperial(row: Row) -> dict[str, Any]:
+    """A station row as JSON fields, imperial."""
     return {
         "station_id": row[0],
         "name": row[1],
@@ -73,11 +75,14 @@ LISTING = listing.Listing(
     key=lambda row: (row[0],),
     parse_key=lambda values: (str(values[0]),),
     fetch=_fetch,
-    to_json={Units.metric: _metric, Units.imperial: _imperial},
-    csv_header={Units.metric: tuple(_metric(_EMPTY)), Units.imperial: tuple(_imperial(_EMPTY))},
+    to_json={Units.metric: station_metric, Units.imperial: station_imperial},
+    csv_header={
+        Units.metric: tuple(station_metric(_EMPTY)),
+        Units.imperial: tuple(station_imperial(_EMPTY)),
+    },
     to_csv={
-        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
-        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
+        Units.metric: lambda row: csv_stream.line(station_metric(row).values()),
+        Units.imperial: lambda row: csv_stream.line(station_imperial(row).values()),
     },
 )
 
@@ -98,7 +103,7 @@ async def station_detail(request: Request) -> Response:
             row = await queries.station(conn, station_id)
     if row is None:
         raise ApiProblem(404, f"no station {station_id!r}")
-    to_json = _metric if query.units is Units.metric else _imperial
+    to_json = station_metric if query.units is Units.metric else station_imperial
     body = {**to_json(row), "units": query.units.value}
     return Response(orjson.dumps(body), 200, dict(headers), media_type=negotiation.JSON)
 

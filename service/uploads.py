@@ -205,6 +205,7 @@ OPERATIONS = [
         problems=(400, 401, 403, 413, 415, 422, 503),
         request_body=_FILE_BODY,
         secured=True,
+        headers=("Location",),
         cached=False,
     )
 ]

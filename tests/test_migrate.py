@@ -10,7 +10,7 @@ from warehouse import migrate
 from warehouse.errors import MigrationFailed
 
 EXPECTED_TABLES = {
-    "station", "observation", "crop_yield", "weather_stats",
+    "station", "observation", "crop_yield", "weather_stats", "monthly_stats",
     "ingest_run", "ingest_file", "schema_migration",
 }  # fmt: skip
 
