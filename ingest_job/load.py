@@ -31,6 +31,7 @@ from ingest_job import stats
 from ingest_job.formats.base import COLUMNS, Parsed, Table
 from ingest_job.report import FileResult, RunReport
 from warehouse.db import INGEST_LOCK_KEY
+from warehouse.errors import first_of
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
@@ -213,12 +214,7 @@ def finish_run(conn: Connection, report: RunReport) -> None:
 
 
 def _problems(report: RunReport) -> str | None:
-    if not report.problems:
-        return None
-    text = "\n".join(report.problems[:20])
-    if len(report.problems) > 20:
-        text += f"\n... and {len(report.problems) - 20} more files"
-    return text
+    return first_of(report.problems, 20, "files") if report.problems else None
 
 
 def last_loaded(

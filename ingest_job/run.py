@@ -18,7 +18,7 @@ from ingest_job.formats import Parsed, UnrecognisedFile
 from ingest_job.progress import Progress
 from ingest_job.report import FileResult, RunReport, utcnow
 from warehouse import db
-from warehouse.errors import ConfigError, ExitCode, SourceUnreachable
+from warehouse.errors import ConfigError, ExitCode, SourceUnreachable, first_line
 from warehouse.settings import Settings
 
 log = logging.getLogger("ingest_job")
@@ -227,10 +227,9 @@ class Run:
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # A value the parser let through but the database refuses: the
             # file fails alone, rolled back whole.
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             result.status, result.error = (
                 "failed",
-                f"{parsed.name}: the database refused it: {first}",
+                f"{parsed.name}: the database refused it: {first_line(exc)}",
             )
             result.rows_inserted = result.rows_updated = 0
         else:

@@ -18,7 +18,7 @@ from importlib import resources
 import psycopg
 
 from warehouse.db import MIGRATION_LOCK_KEY
-from warehouse.errors import MigrationFailed
+from warehouse.errors import MigrationFailed, first_line
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,5 @@ def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -
                 (migration.version, migration.name, migration.checksum),
             )
     except psycopg.Error as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MigrationFailed(f"{label} failed and was rolled back: {detail}") from None
+        raise MigrationFailed(f"{label} failed and was rolled back: {first_line(exc)}") from None
     log.info("migration applied", extra={"migration": label})
