@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     SOURCE_UNREACHABLE = 4
     MIGRATION_FAILED = 5
     INTERNAL = 70
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # SIGTERM (128 + SIGTERM): Kubernetes stopping the pod
 
 
 class WarehouseError(Exception):

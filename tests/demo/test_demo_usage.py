@@ -19,7 +19,11 @@ def test_a_taken_port_is_a_one_line_error_with_exit_code_2(tmp_path: Path) -> No
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         result = cli.run(
-            "demo", "--port", str(port), env={"WAREHOUSE_DATA_DIR": str(tmp_path / "data")}
+            "demo",
+            "--port",
+            str(port),
+            # What a person at a terminal reads (JSON mode gives one JSON line instead).
+            env={"WAREHOUSE_DATA_DIR": str(tmp_path / "data"), "LOG_FORMAT": "text"},
         )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -73,7 +77,10 @@ def test_a_server_that_cannot_start_is_a_one_line_error_quoting_its_log() -> Non
             for path in (base / "data", broken, broken / "PG_VERSION"):
                 shutil.chown(path, user, user)
         result = cli.run(
-            "demo", "--port", str(free_port()), env={"WAREHOUSE_DATA_DIR": str(base / "data")}
+            "demo",
+            "--port",
+            str(free_port()),
+            env={"WAREHOUSE_DATA_DIR": str(base / "data"), "LOG_FORMAT": "text"},
         )
         server_log = (base / "data" / "postgres.log").read_text().strip().splitlines()
     finally:
