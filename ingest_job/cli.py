@@ -37,18 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the job; the exit code says how it went (see the README)."""
-    from ingest_job.run import Terminated, ingest
+    from ingest_job.run import ingest
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         report = ingest(settings, args.source, recompute_stats=args.recompute_stats)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"lost the database connection: {first_line(exc)}") from None
-    except Terminated:
-        print(
-            "weather-warehouse ingest: terminated; the run is recorded as failed", file=sys.stderr
-        )
-        return 128 + signal.SIGTERM
     except psycopg.Error as exc:
         log.exception("ingest failed on a database error")
         print(f"weather-warehouse ingest: internal error: {first_line(exc)}", file=sys.stderr)

@@ -201,14 +201,15 @@ def finish_run(conn: Connection, report: RunReport) -> None:
         """UPDATE ingest_run SET finished_at = clock_timestamp(), status = %s,
                files_seen = %s, files_loaded = %s, files_skipped = %s, files_rejected = %s,
                rows_inserted = %s, rows_updated = %s, rows_rejected = %s,
-               values_rejected_qc = %s, error = %s
+               values_rejected_qc = %s, error = %s, exit_code = %s
            WHERE run_id = %s""",
         (
             "succeeded" if report.succeeded else "failed",
             report.files_seen, report.files_loaded, report.files_skipped,
             report.files_rejected + report.files_failed,
             report.rows_inserted, report.rows_updated, report.rows_rejected,
-            report.values_rejected_qc, report.error or _problems(report), report.run_id,
+            report.values_rejected_qc, report.error or _problems(report), int(report.exit_code),
+            report.run_id,
         ),
     )  # fmt: skip
 
