@@ -79,15 +79,6 @@ WITH merged AS (
     INSERT INTO touched_month (station_id, month)
     SELECT DISTINCT station_id, date_trunc('month', obs_date)::date FROM merged
     ON CONFLICT DO NOTHING
-), stations AS (
-    INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
-    SELECT station_id, min(obs_date), max(obs_date), count(*) FILTER (WHERE inserted)
-    FROM merged GROUP BY station_id
-    ON CONFLICT (station_id) DO UPDATE SET
-        first_date = LEAST(s.first_date, excluded.first_date),
-        last_date = GREATEST(s.last_date, excluded.last_date),
-        observation_count = s.observation_count + excluded.observation_count,
-        updated_at = now()
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
 """,
@@ -117,10 +108,44 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """,
 }
 
+# The totals of the stations a file carried, counted from the rows themselves
+# (an index range per station), never added to: whatever happened to the
+# table before, they come out exact.
+_STATION_TOTALS = """
+INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
+SELECT o.station_id, min(o.obs_date), max(o.obs_date), count(*)
+FROM observation o
+WHERE o.station_id IN (SELECT DISTINCT station_id FROM stage_observation)
+GROUP BY o.station_id
+ON CONFLICT (station_id) DO UPDATE SET
+    first_date = excluded.first_date,
+    last_date = excluded.last_date,
+    observation_count = excluded.observation_count,
+    updated_at = now()
+WHERE (s.first_date, s.last_date, s.observation_count)
+      IS DISTINCT FROM (excluded.first_date, excluded.last_date, excluded.observation_count)
+"""
+
 _INSERT_FILE = """
-INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, status, rows_read,
+INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, stations, status, rows_read,
     rows_inserted, rows_updated, rows_rejected, values_rejected_qc, error, started_at, finished_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+"""
+
+# The latest loaded delivery of each URI, unless rows it loaded were removed
+# since (a trigger notes DELETE and TRUNCATE) or one of its stations has no
+# row left at all (an index probe per station: catches removals no trigger saw).
+_LAST_LOADED = """
+SELECT uri, checksum FROM (
+    SELECT DISTINCT ON (uri) uri, checksum, stations, rows_removed_at
+    FROM ingest_file
+    WHERE status = 'loaded' AND uri = ANY(%s)
+    ORDER BY uri, file_id DESC
+) latest
+WHERE rows_removed_at IS NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM unnest(latest.stations) AS carried (station_id)
+      WHERE NOT EXISTS (SELECT 1 FROM observation o WHERE o.station_id = carried.station_id))
 """
 
 # Building the primary key of 1.7 M rows sorts in memory with this much.
@@ -218,19 +243,14 @@ def _problems(report: RunReport) -> str | None:
     return first_of(report.problems, 20, "files") if report.problems else None
 
 
-def last_loaded(
-    conn: Connection, uris: list[str], ignored_formats: Iterable[str] = ()
-) -> dict[str, str]:
-    """URI -> checksum of its latest loaded delivery (a file changed back is loaded again).
+def last_loaded(conn: Connection, uris: list[str]) -> dict[str, str]:
+    """URI -> checksum of its latest loaded delivery whose rows are still there.
 
-    Deliveries of ``ignored_formats`` are left out, so that those files load again.
+    A file whose URI and checksum are here may be skipped as unchanged. One
+    changed back to an earlier version is loaded again, and so is one whose
+    rows were removed since (TRUNCATE, DELETE) by whatever means.
     """
-    rows = conn.execute(
-        """SELECT DISTINCT ON (uri) uri, checksum FROM ingest_file
-           WHERE status = 'loaded' AND uri = ANY(%s) AND NOT (coalesce(format, '') = ANY(%s))
-           ORDER BY uri, file_id DESC""",
-        (uris, sorted(ignored_formats)),
-    ).fetchall()
+    rows = conn.execute(_LAST_LOADED, (uris,)).fetchall()
     return {str(uri): str(checksum) for uri, checksum in rows}
 
 
@@ -248,7 +268,7 @@ def record(conn: Connection, run_id: int, results: Iterable[FileResult]) -> None
 
 def _ledger_row(run_id: int, r: FileResult) -> tuple[object, ...]:
     return (
-        run_id, r.uri, r.format, r.size_bytes, r.checksum, r.status, r.rows_read,
+        run_id, r.uri, r.format, r.size_bytes, r.checksum, r.stations, r.status, r.rows_read,
         r.rows_inserted, r.rows_updated, r.rows_rejected, r.values_rejected_qc, r.error,
         r.started_at,
     )  # fmt: skip
@@ -274,7 +294,10 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
         row = conn.execute(_MERGE[parsed.table]).fetchone()
         assert row is not None
         inserted, updated = int(str(row[0])), int(str(row[1]))
-        station_years = stats.recompute_touched(conn) if parsed.table == "observation" else 0
+        station_years = 0
+        if parsed.table == "observation":
+            conn.execute(_STATION_TOTALS)
+            station_years = stats.recompute_touched(conn)
         result.rows_inserted, result.rows_updated = inserted, updated
         conn.execute(_INSERT_FILE, _ledger_row(run_id, result))
     return Merged(inserted, updated, station_years)

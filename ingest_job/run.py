@@ -94,6 +94,9 @@ def _locked_run(
     if abandoned := load.abandon_stale_runs(conn):
         log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
     report.run_id = load.start_run(conn, report.source)
+    with conn.transaction():
+        # Station-years that lost rows to a DELETE since the last run.
+        report.station_years_recomputed += stats.recompute_stale(conn)
     run = Run(conn, settings, report)
     try:
         run.load_sources(sources, recompute_stats=recompute_stats)
@@ -142,10 +145,7 @@ class Run:
             return
         self.progress = Progress(len(files), self.settings.log_format)
         empty = load.is_empty(self.conn)
-        # An empty observation table was emptied on purpose (or never filled):
-        # observation files load again even if the ledger has seen them.
-        ignored = formats.OBSERVATION_FORMATS if empty else frozenset()
-        self.loaded_checksums = load.last_loaded(self.conn, [f.uri for f in files], ignored)
+        self.loaded_checksums = load.last_loaded(self.conn, [f.uri for f in files])
         try:
             pending = files
             if len(files) > 1 and empty:
@@ -213,6 +213,8 @@ class Run:
             result.status, result.error = "rejected", exc.message
             return result, None
         result.format = parsed.format
+        if parsed.table == "observation":
+            result.stations = sorted(parsed.stations)
         result.rows_read = parsed.rows + parsed.lines_rejected
         result.values_rejected_qc = parsed.values_rejected_qc
         if not parsed.ok:

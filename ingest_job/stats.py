@@ -172,6 +172,22 @@ def recompute_touched(conn: Connection) -> int:
     return count
 
 
+def recompute_stale(conn: Connection) -> int:
+    """Recompute the station-years a DELETE left in ``stale_station_year``; returns how many.
+
+    A trigger lists them (and removes their figures) when rows are deleted
+    outside the job. Call inside a transaction, in a session prepared for loading.
+    """
+    found = conn.execute("SELECT EXISTS (SELECT 1 FROM stale_station_year)").fetchone()
+    if not (found and found[0]):
+        return 0  # the usual case: a plain read, no lock, no DELETE privilege needed
+    conn.execute("""
+        WITH stale AS (DELETE FROM stale_station_year RETURNING station_id, year)
+        INSERT INTO touched_year (station_id, year) SELECT station_id, year FROM stale
+        ON CONFLICT DO NOTHING""")
+    return recompute_touched(conn)
+
+
 def recompute_all(conn: Connection) -> int:
     """Recompute every station-year, station-month and station total; returns the station-years.
 

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from command.postgres_server import EmbeddedPostgres
+from ingest_job import load
 from tests import cli
 from tests.harness import postgres
 from warehouse import migrate
@@ -16,7 +17,7 @@ from warehouse.errors import MigrationFailed
 
 EXPECTED_TABLES = {
     "station", "observation", "crop_yield", "weather_stats", "monthly_stats",
-    "ingest_run", "ingest_file", "schema_migration",
+    "ingest_run", "ingest_file", "schema_migration", "stale_station_year",
 }  # fmt: skip
 
 
@@ -128,3 +129,36 @@ def test_migrate_errors_are_one_plain_line_in_text_mode(unprivileged_url: str) -
     assert [line for line in result.stderr.splitlines() if line.strip()] == [result.stderr.strip()]
     assert result.stderr.startswith("weather-warehouse migrate: error: ")
     assert "permission denied" in result.stderr
+
+
+def test_0002_makes_the_derived_figures_and_the_ledger_of_an_older_database_true(
+    empty_database_url: str,
+) -> None:
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute(migrate._CREATE_LEDGER)
+        migrate._apply(conn, migrate.available()[0])
+        # What 0001 and the old loader left after TRUNCATE and a partial reload.
+        conn.execute(
+            """INSERT INTO station (station_id, first_date, last_date, observation_count) VALUES
+               ('USC00000001', '1999-12-01', '2000-01-31', 124),
+               ('USC00000002', '1999-12-01', '2000-01-31', 62)"""
+        )
+        conn.execute("INSERT INTO observation VALUES ('USC00000001', '2000-01-01', 1, 0, 0)")
+        conn.execute("INSERT INTO ingest_run (source) VALUES ('/d')")
+        conn.execute(
+            """INSERT INTO ingest_file (run_id, uri, format, checksum, status) VALUES
+               (1, '/d/USC00000001.txt', 'station_txt', 'a', 'loaded'),
+               (1, '/d/USC00000002.txt', 'station_txt', 'b', 'loaded')"""
+        )
+
+        migrate.migrate(conn)
+
+        assert conn.execute(
+            "SELECT station_id, first_date::text, last_date::text, observation_count "
+            "FROM station ORDER BY 1"
+        ).fetchall() == [
+            ("USC00000001", "2000-01-01", "2000-01-01", 1),
+            ("USC00000002", None, None, 0),
+        ]
+        uris = ["/d/USC00000001.txt", "/d/USC00000002.txt"]
+        assert load.last_loaded(conn, uris) == {"/d/USC00000001.txt": "a"}
