@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import socket
+import stat
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from command import demo, sample_data
+from command import demo, demo_database, sample_data
 from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
 from warehouse.errors import ConfigError
@@ -90,3 +91,14 @@ def test_a_server_that_cannot_start_is_a_one_line_error_quoting_its_log() -> Non
     assert line.startswith("weather-warehouse demo: error: embedded PostgreSQL: start")
     assert f"PostgreSQL says: {server_log[-1].strip()}" in line
     assert f"delete {broken} to start afresh" in line
+
+
+def test_a_home_too_deep_for_a_socket_path_gets_a_private_temporary_socket_folder(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / ("deep-" * 20)
+    home.mkdir()
+    with demo_database.socket_folder(home) as folder:
+        assert len(str(folder / ".s.PGSQL.65535")) <= 107  # what a Unix socket's path holds
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert not folder.exists()
