@@ -115,7 +115,7 @@ _STATION_TOTALS = """
 INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
 SELECT o.station_id, min(o.obs_date), max(o.obs_date), count(*)
 FROM observation o
-WHERE o.station_id IN (SELECT DISTINCT station_id FROM stage_observation)
+WHERE o.station_id = ANY(%s)
 GROUP BY o.station_id
 ON CONFLICT (station_id) DO UPDATE SET
     first_date = excluded.first_date,
@@ -296,7 +296,7 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
         inserted, updated = int(str(row[0])), int(str(row[1]))
         station_years = 0
         if parsed.table == "observation":
-            conn.execute(_STATION_TOTALS)
+            conn.execute(_STATION_TOTALS, (sorted(parsed.stations),))
             station_years = stats.recompute_touched(conn)
         result.rows_inserted, result.rows_updated = inserted, updated
         conn.execute(_INSERT_FILE, _ledger_row(run_id, result))
