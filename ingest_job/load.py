@@ -108,24 +108,6 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """,
 }
 
-# The totals of the stations a file carried, counted from the rows themselves
-# (an index range per station), never added to: whatever happened to the
-# table before, they come out exact.
-_STATION_TOTALS = """
-INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
-SELECT o.station_id, min(o.obs_date), max(o.obs_date), count(*)
-FROM observation o
-WHERE o.station_id = ANY(%s)
-GROUP BY o.station_id
-ON CONFLICT (station_id) DO UPDATE SET
-    first_date = excluded.first_date,
-    last_date = excluded.last_date,
-    observation_count = excluded.observation_count,
-    updated_at = now()
-WHERE (s.first_date, s.last_date, s.observation_count)
-      IS DISTINCT FROM (excluded.first_date, excluded.last_date, excluded.observation_count)
-"""
-
 _INSERT_FILE = """
 INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, stations, status, rows_read,
     rows_inserted, rows_updated, rows_rejected, values_rejected_qc, error, started_at, finished_at)
@@ -296,7 +278,7 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
         inserted, updated = int(str(row[0])), int(str(row[1]))
         station_years = 0
         if parsed.table == "observation":
-            conn.execute(_STATION_TOTALS, (sorted(parsed.stations),))
+            stats.recount_stations(conn, parsed.stations)
             station_years = stats.recompute_touched(conn)
         result.rows_inserted, result.rows_updated = inserted, updated
         conn.execute(_INSERT_FILE, _ledger_row(run_id, result))

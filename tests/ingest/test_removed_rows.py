@@ -39,6 +39,13 @@ def execute(url: str, statement: str) -> None:
         conn.execute(statement)
 
 
+def assert_as_a_clean_load(url: str, fresh_url: str, *sources: Path) -> None:
+    """Every table of ``url`` holds what loading ``sources`` into a fresh database gives."""
+    assert rows(url, DISAGREEING) == []
+    ingest(fresh_url, *sources)
+    assert table_digest(url) == table_digest(fresh_url)
+
+
 def one_station_folder(wx_folder: Path, tmp_path: Path) -> Path:
     """Folder B: a copy of one of folder A's station files."""
     folder = tmp_path / "b"
@@ -57,8 +64,7 @@ def test_station_counts_equal_the_rows_after_truncate_and_reload_of_one_file(
 
     assert rows(database_url, DISAGREEING) == []
     assert one(database_url, "SELECT observation_count FROM station") == 62
-    ingest(other_database, station_file)
-    assert table_digest(database_url) == table_digest(other_database)
+    assert_as_a_clean_load(database_url, other_database, station_file)
 
 
 def test_truncate_resets_the_derived_figures_at_once(database_url: str, wx_folder: Path) -> None:
@@ -83,8 +89,7 @@ def test_a_reload_in_two_parts_after_truncate_loads_every_station_again(
     )
     assert per_station == dict.fromkeys(STATIONS, 62)
     assert rows(database_url, DISAGREEING) == []
-    ingest(other_database, wx_folder)
-    assert table_digest(database_url) == table_digest(other_database)
+    assert_as_a_clean_load(database_url, other_database, wx_folder)
 
 
 def test_deleted_rows_of_a_station_are_loaded_again_by_the_next_run(
@@ -100,8 +105,7 @@ def test_deleted_rows_of_a_station_are_loaded_again_by_the_next_run(
         one(database_url, f"SELECT count(*) FROM observation WHERE station_id = '{STATIONS[1]}'")
         == 62
     )
-    ingest(other_database, wx_folder)
-    assert table_digest(database_url) == table_digest(other_database)
+    assert_as_a_clean_load(database_url, other_database, wx_folder)
 
 
 def test_a_year_deleted_from_a_station_is_loaded_again_with_exact_statistics(
@@ -121,8 +125,7 @@ def test_a_year_deleted_from_a_station_is_loaded_again_with_exact_statistics(
 
     ingest(database_url, wx_folder)
 
-    ingest(other_database, wx_folder)
-    assert table_digest(database_url) == table_digest(other_database)
+    assert_as_a_clean_load(database_url, other_database, wx_folder)
 
 
 def test_statistics_of_a_partly_deleted_year_are_recomputed_by_the_next_run_of_any_source(
