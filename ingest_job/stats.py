@@ -192,17 +192,23 @@ def recount_stations(conn: Connection, stations: Iterable[str]) -> None:
 
 
 def recompute_stale(conn: Connection) -> int:
-    """Recompute the station-years a DELETE left in ``stale_station_year``; returns how many.
+    """Recompute the station-months a DELETE left in ``stale_station_month``, and their years.
 
     A trigger lists them (and removes their figures) when rows are deleted
-    outside the job. Call inside a transaction, in a session prepared for loading.
+    outside the job. Returns how many station-years. Call inside a
+    transaction, in a session prepared for loading.
     """
-    found = conn.execute("SELECT EXISTS (SELECT 1 FROM stale_station_year)").fetchone()
+    found = conn.execute("SELECT EXISTS (SELECT 1 FROM stale_station_month)").fetchone()
     if not (found and found[0]):
         return 0  # the usual case: a plain read, no lock, no DELETE privilege needed
     conn.execute("""
-        WITH stale AS (DELETE FROM stale_station_year RETURNING station_id, year)
-        INSERT INTO touched_year (station_id, year) SELECT station_id, year FROM stale
+        WITH stale AS (DELETE FROM stale_station_month RETURNING station_id, month),
+        years AS (
+            INSERT INTO touched_year (station_id, year)
+            SELECT DISTINCT station_id, extract(year FROM month)::smallint FROM stale
+            ON CONFLICT DO NOTHING
+        )
+        INSERT INTO touched_month (station_id, month) SELECT station_id, month FROM stale
         ON CONFLICT DO NOTHING""")
     return recompute_touched(conn)
 

@@ -73,6 +73,7 @@ def test_truncate_resets_the_derived_figures_at_once(database_url: str, wx_folde
 
     assert rows(database_url, DISAGREEING) == []
     assert one(database_url, "SELECT count(*) FROM weather_stats") == 0
+    assert one(database_url, "SELECT count(*) FROM monthly_stats") == 0
 
 
 def test_a_reload_in_two_parts_after_truncate_loads_every_station_again(
@@ -143,11 +144,12 @@ def test_statistics_of_a_partly_deleted_year_are_recomputed_by_the_next_run_of_a
     # The reference: the rows that are left, loaded into a fresh database.
     left = write(tmp_path / "left", f"{STATIONS[0]}.txt", station_lines(date(1999, 12, 1), 45))
     ingest(other_database, left)
-    figures = (
-        "SELECT year, avg_max_temp_c, avg_min_temp_c, total_precip_cm, max_temp_days, "
-        "min_temp_days, precip_days FROM weather_stats WHERE station_id = %s ORDER BY year"
-    )
-    assert rows(database_url, figures, (STATIONS[0],)) == rows(
-        other_database, figures, (STATIONS[0],)
-    )
+    figures = "avg_max_temp_c, avg_min_temp_c, total_precip_cm, max_temp_days, min_temp_days"
+    for query in (
+        f"SELECT year, {figures} FROM weather_stats WHERE station_id = %s ORDER BY 1",
+        f"SELECT year, month, {figures} FROM monthly_stats WHERE station_id = %s ORDER BY 1, 2",
+    ):
+        assert rows(database_url, query, (STATIONS[0],)) == rows(
+            other_database, query, (STATIONS[0],)
+        )
     assert rows(database_url, DISAGREEING) == []

@@ -19,18 +19,24 @@ ALTER TABLE ingest_file ADD COLUMN rows_removed_at timestamptz;
 CREATE INDEX ingest_file_stations_idx ON ingest_file USING gin (stations)
     WHERE status = 'loaded' AND rows_removed_at IS NULL;
 
--- Station-years that lost some of their rows: their statistics were removed
--- with the rows, and the next ingest run recomputes them from what is left.
-CREATE TABLE stale_station_year (
-    station_id text     NOT NULL,
-    year       smallint NOT NULL,
-    PRIMARY KEY (station_id, year)
+-- Station-months (their first day) that lost some of their rows: their
+-- monthly and yearly statistics were removed with the rows, and the next
+-- ingest run recomputes them from what is left.
+CREATE TABLE stale_station_month (
+    station_id text NOT NULL,
+    month      date NOT NULL,
+    PRIMARY KEY (station_id, month)
 );
+
+-- The trigger functions also keep monthly_stats, which 0003 creates:
+-- PL/pgSQL resolves a table when a statement first runs, not when the
+-- function is created, and migrate applies 0002 and 0003 together.
 
 CREATE FUNCTION observation_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM weather_stats;
-    DELETE FROM stale_station_year;
+    DELETE FROM monthly_stats;
+    DELETE FROM stale_station_month;
     UPDATE station SET first_date = NULL, last_date = NULL, observation_count = 0,
                        updated_at = now()
      WHERE observation_count <> 0 OR first_date IS NOT NULL;
@@ -59,11 +65,14 @@ BEGIN
               LEFT JOIN observation o ON o.station_id = c.station_id
              GROUP BY c.station_id) t
      WHERE s.station_id = t.station_id;
-    INSERT INTO stale_station_year (station_id, year)
-    SELECT DISTINCT station_id, extract(year FROM obs_date)::smallint FROM gone
+    INSERT INTO stale_station_month (station_id, month)
+    SELECT DISTINCT station_id, date_trunc('month', obs_date)::date FROM gone
     ON CONFLICT DO NOTHING;
-    DELETE FROM weather_stats w USING stale_station_year y
-     WHERE w.station_id = y.station_id AND w.year = y.year;
+    DELETE FROM weather_stats w USING stale_station_month m
+     WHERE w.station_id = m.station_id AND w.year = extract(year FROM m.month);
+    DELETE FROM monthly_stats w USING stale_station_month m
+     WHERE w.station_id = m.station_id AND w.year = extract(year FROM m.month)
+       AND w.month = extract(month FROM m.month);
     UPDATE ingest_file SET rows_removed_at = clock_timestamp()
      WHERE status = 'loaded' AND rows_removed_at IS NULL AND stations && emptied;
     RETURN NULL;
