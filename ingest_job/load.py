@@ -7,10 +7,11 @@ Two ways in:
 
 - :func:`load_file`, one transaction per file: COPY into a session-local
   staging table, then one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE IS
-  DISTINCT FROM`` that counts inserted and really-changed rows, notes the
-  touched station-years and station-months and keeps the station rows in
-  step, then the statistics of those station-years and station-months and
-  the file's ledger row. A re-delivery with the same values updates nothing.
+  DISTINCT FROM`` that counts inserted and really-changed rows and notes the
+  touched station-years and station-months, then the totals of the file's
+  stations (counted from their rows), the statistics of those station-years
+  and station-months, and the file's ledger row (with the stations it
+  carried). A re-delivery with the same values updates nothing.
 - :class:`BulkLoad`, for the first load into an empty ``observation``
   table: one transaction that drops the primary key, COPYs every file
   straight into the table, rebuilds the key once and computes all
