@@ -1,7 +1,9 @@
 """The demo's own PostgreSQL server: one per data folder, always stopped on the way out.
 
 The server (:class:`command.postgres_server.EmbeddedPostgres`) keeps its data
-in ``<home>/postgres``. A lock on the folder keeps two demos apart; a server
+in ``<home>/postgres`` and listens only on a Unix socket in ``<home>/socket``,
+a folder private to its OS user: no TCP port, so no other user of the machine
+can reach the superuser it trusts. A lock on the folder keeps two demos apart; a server
 that a killed demo left running is stopped, a stale ``postmaster.pid`` is
 removed, and a first ``initdb`` is all or nothing, so whatever the previous
 run went through, the next one starts.
@@ -12,14 +14,16 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from command.postgres_server import EmbeddedPostgres
+from command.postgres_server import EmbeddedPostgres, server_user
 from warehouse.errors import ConfigError
 
 log = logging.getLogger("command.demo")
@@ -28,14 +32,46 @@ log = logging.getLogger("command.demo")
 @contextmanager
 def running(home: Path) -> Iterator[EmbeddedPostgres]:
     """The started server of ``home``; stopped on exit, however the block ends."""
-    with only_demo_in(home):
-        server = EmbeddedPostgres(data_dir=home / "postgres")
+    with only_demo_in(home), socket_folder(home) as folder:
+        server = EmbeddedPostgres(data_dir=home / "postgres", socket_dir=folder)
         stop_leftover(server)
         try:
             start(server)
             yield server
         finally:
             stop(server)
+
+
+# A Unix socket's path holds at most 107 bytes; PostgreSQL adds /.s.PGSQL.NNNNN.
+_SOCKET_DIR_MAX = 107 - len("/.s.PGSQL.65535")
+# Names pg_ctl's shell and the server's setting take without quoting.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./-]+")
+
+
+@contextmanager
+def socket_folder(home: Path) -> Iterator[Path]:
+    """A folder only the server's OS user may enter (0700), for its Unix socket.
+
+    ``<home>/socket`` when its path is short and plain enough for a socket,
+    else a private temporary folder, removed on exit.
+    """
+    folder = home.resolve() / "socket"
+    temporary = len(str(folder)) > _SOCKET_DIR_MAX or not _PLAIN_PATH.fullmatch(str(folder))
+    if temporary:
+        folder = Path(tempfile.mkdtemp(prefix="ww-pg-"))
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # one made by hand, or by an older demo, becomes private too
+        user = server_user()
+        if user is not None:  # under root the server runs as this user: its folder
+            shutil.chown(folder, user, user)
+    except OSError as exc:
+        raise ConfigError(f"cannot make {folder} private for PostgreSQL's socket: {exc}") from None
+    try:
+        yield folder
+    finally:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -64,7 +100,10 @@ def only_demo_in(home: Path) -> Iterator[None]:
 
 def start(server: EmbeddedPostgres) -> None:
     """Start the server; if it refuses, say why in the one error line (its log's last line)."""
-    log.info("starting PostgreSQL", extra={"data_dir": str(server.data_dir)})
+    log.info(
+        "starting PostgreSQL",
+        extra={"data_dir": str(server.data_dir), "socket_dir": str(server.socket_dir)},
+    )
     initialise(server)
     try:
         server.start()
@@ -97,7 +136,11 @@ def initialise(server: EmbeddedPostgres) -> None:
     staging = server.data_dir.with_name(f"{server.data_dir.name}.initdb")
     shutil.rmtree(staging, ignore_errors=True)  # what an interrupted attempt left
     EmbeddedPostgres(
-        data_dir=staging, port=server.port, bin_dir=server.bin_dir, user=server.user
+        data_dir=staging,
+        port=server.port,
+        bin_dir=server.bin_dir,
+        user=server.user,
+        socket_dir=server.socket_dir,
     ).init()
     if server.data_dir.exists():
         server.data_dir.rmdir()

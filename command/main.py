@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from warehouse import logs
-from warehouse.errors import ExitCode, WarehouseError
+from warehouse.errors import ExitCode, WarehouseError, first_line
 from warehouse.settings import Settings, load_settings
 
 log = logging.getLogger("warehouse")
@@ -57,17 +57,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
+    as_json = False
     try:
         settings = load_settings()
         logs.configure(settings.log_format, settings.log_level)
+        as_json = logs.wants_json(settings.log_format, sys.stderr)
         return int(handler(args, settings))
     except WarehouseError as exc:
-        print(
-            f"weather-warehouse {args.command}: error: {logs.redact(exc.message)}", file=sys.stderr
-        )
-        return int(exc.exit_code)
+        return _failed(args.command, exc.message, exc.exit_code, as_json)
     except KeyboardInterrupt:
-        return 130
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        # A bug: the traceback goes with the line (inside it, in JSON mode).
+        message = f"internal error: {first_line(exc)}"
+        return _failed(args.command, message, ExitCode.INTERNAL, as_json, details=True)
+
+
+def _failed(
+    command: str, message: str, code: ExitCode, as_json: bool, *, details: bool = False
+) -> int:
+    """Say why the command failed in one line (a JSON log line in JSON mode); its exit code."""
+    text = logs.redact(message)
+    if as_json:
+        log.error(text, exc_info=details, extra={"command": command, "exit_code": int(code)})
+    else:
+        if details:
+            log.error("traceback of the internal error", exc_info=True)
+        print(f"weather-warehouse {command}: error: {text}", file=sys.stderr)
+    return int(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

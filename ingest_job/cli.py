@@ -10,7 +10,7 @@ from types import FrameType
 
 import psycopg
 
-from warehouse.errors import DatabaseUnavailable, ExitCode
+from warehouse.errors import DatabaseUnavailable, ExitCode, first_line, first_of
 from warehouse.settings import Settings
 
 log = logging.getLogger("ingest_job")
@@ -37,33 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the job; the exit code says how it went (see the README)."""
-    from ingest_job.run import Terminated, ingest
+    from ingest_job.run import ingest
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         report = ingest(settings, args.source, recompute_stats=args.recompute_stats)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"lost the database connection: {_first_line(exc)}") from None
-    except Terminated:
-        print(
-            "weather-warehouse ingest: terminated; the run is recorded as failed", file=sys.stderr
-        )
-        return 128 + signal.SIGTERM
+        raise DatabaseUnavailable(f"lost the database connection: {first_line(exc)}") from None
     except psycopg.Error as exc:
         log.exception("ingest failed on a database error")
-        print(f"weather-warehouse ingest: internal error: {_first_line(exc)}", file=sys.stderr)
+        print(f"weather-warehouse ingest: internal error: {first_line(exc)}", file=sys.stderr)
         return int(ExitCode.INTERNAL)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if report.error:
         print(f"weather-warehouse ingest: {report.error}", file=sys.stderr)
     elif report.problems:
-        shown = report.problems[:_SHOWN_FILES]
-        more = len(report.problems) - len(shown)
         print(
             f"weather-warehouse ingest: {len(report.problems)} file(s) not loaded:\n"
-            + "\n".join(shown)
-            + (f"\n... and {more} more (see ingest_file.error)" if more else ""),
+            + first_of(report.problems, _SHOWN_FILES, "(see ingest_file.error)"),
             file=sys.stderr,
         )
     return int(report.exit_code)
@@ -74,8 +66,3 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     from ingest_job.run import request_stop
 
     request_stop()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

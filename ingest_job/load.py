@@ -7,10 +7,11 @@ Two ways in:
 
 - :func:`load_file`, one transaction per file: COPY into a session-local
   staging table, then one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE IS
-  DISTINCT FROM`` that counts inserted and really-changed rows, notes the
-  touched station-years and station-months and keeps the station rows in
-  step, then the statistics of those station-years and station-months and
-  the file's ledger row. A re-delivery with the same values updates nothing.
+  DISTINCT FROM`` that counts inserted and really-changed rows and notes the
+  touched station-years and station-months, then the totals of the file's
+  stations (counted from their rows), the statistics of those station-years
+  and station-months, and the file's ledger row (with the stations it
+  carried). A re-delivery with the same values updates nothing.
 - :class:`BulkLoad`, for the first load into an empty ``observation``
   table: one transaction that drops the primary key, COPYs every file
   straight into the table, rebuilds the key once and computes all
@@ -31,6 +32,7 @@ from ingest_job import stats
 from ingest_job.formats.base import COLUMNS, Parsed, Table
 from ingest_job.report import FileResult, RunReport
 from warehouse.db import INGEST_LOCK_KEY
+from warehouse.errors import first_of
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
@@ -78,15 +80,6 @@ WITH merged AS (
     INSERT INTO touched_month (station_id, month)
     SELECT DISTINCT station_id, date_trunc('month', obs_date)::date FROM merged
     ON CONFLICT DO NOTHING
-), stations AS (
-    INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
-    SELECT station_id, min(obs_date), max(obs_date), count(*) FILTER (WHERE inserted)
-    FROM merged GROUP BY station_id
-    ON CONFLICT (station_id) DO UPDATE SET
-        first_date = LEAST(s.first_date, excluded.first_date),
-        last_date = GREATEST(s.last_date, excluded.last_date),
-        observation_count = s.observation_count + excluded.observation_count,
-        updated_at = now()
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
 """,
@@ -117,9 +110,25 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 }
 
 _INSERT_FILE = """
-INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, status, rows_read,
+INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, stations, status, rows_read,
     rows_inserted, rows_updated, rows_rejected, values_rejected_qc, error, started_at, finished_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
+"""
+
+# The latest loaded delivery of each URI, unless rows it loaded were removed
+# since (a trigger notes DELETE and TRUNCATE) or one of its stations has no
+# row left at all (an index probe per station: catches removals no trigger saw).
+_LAST_LOADED = """
+SELECT uri, checksum FROM (
+    SELECT DISTINCT ON (uri) uri, checksum, stations, rows_removed_at
+    FROM ingest_file
+    WHERE status = 'loaded' AND uri = ANY(%s)
+    ORDER BY uri, file_id DESC
+) latest
+WHERE rows_removed_at IS NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM unnest(latest.stations) AS carried (station_id)
+      WHERE NOT EXISTS (SELECT 1 FROM observation o WHERE o.station_id = carried.station_id))
 """
 
 # Building the primary key of 1.7 M rows sorts in memory with this much.
@@ -200,40 +209,31 @@ def finish_run(conn: Connection, report: RunReport) -> None:
         """UPDATE ingest_run SET finished_at = clock_timestamp(), status = %s,
                files_seen = %s, files_loaded = %s, files_skipped = %s, files_rejected = %s,
                rows_inserted = %s, rows_updated = %s, rows_rejected = %s,
-               values_rejected_qc = %s, error = %s
+               values_rejected_qc = %s, error = %s, exit_code = %s
            WHERE run_id = %s""",
         (
             "succeeded" if report.succeeded else "failed",
             report.files_seen, report.files_loaded, report.files_skipped,
             report.files_rejected + report.files_failed,
             report.rows_inserted, report.rows_updated, report.rows_rejected,
-            report.values_rejected_qc, report.error or _problems(report), report.run_id,
+            report.values_rejected_qc, report.error or _problems(report), int(report.exit_code),
+            report.run_id,
         ),
     )  # fmt: skip
 
 
 def _problems(report: RunReport) -> str | None:
-    if not report.problems:
-        return None
-    text = "\n".join(report.problems[:20])
-    if len(report.problems) > 20:
-        text += f"\n... and {len(report.problems) - 20} more files"
-    return text
+    return first_of(report.problems, 20, "files") if report.problems else None
 
 
-def last_loaded(
-    conn: Connection, uris: list[str], ignored_formats: Iterable[str] = ()
-) -> dict[str, str]:
-    """URI -> checksum of its latest loaded delivery (a file changed back is loaded again).
+def last_loaded(conn: Connection, uris: list[str]) -> dict[str, str]:
+    """URI -> checksum of its latest loaded delivery whose rows are still there.
 
-    Deliveries of ``ignored_formats`` are left out, so that those files load again.
+    A file whose URI and checksum are here may be skipped as unchanged. One
+    changed back to an earlier version is loaded again, and so is one whose
+    rows were removed since (TRUNCATE, DELETE) by whatever means.
     """
-    rows = conn.execute(
-        """SELECT DISTINCT ON (uri) uri, checksum FROM ingest_file
-           WHERE status = 'loaded' AND uri = ANY(%s) AND NOT (coalesce(format, '') = ANY(%s))
-           ORDER BY uri, file_id DESC""",
-        (uris, sorted(ignored_formats)),
-    ).fetchall()
+    rows = conn.execute(_LAST_LOADED, (uris,)).fetchall()
     return {str(uri): str(checksum) for uri, checksum in rows}
 
 
@@ -251,7 +251,7 @@ def record(conn: Connection, run_id: int, results: Iterable[FileResult]) -> None
 
 def _ledger_row(run_id: int, r: FileResult) -> tuple[object, ...]:
     return (
-        run_id, r.uri, r.format, r.size_bytes, r.checksum, r.status, r.rows_read,
+        run_id, r.uri, r.format, r.size_bytes, r.checksum, r.stations, r.status, r.rows_read,
         r.rows_inserted, r.rows_updated, r.rows_rejected, r.values_rejected_qc, r.error,
         r.started_at,
     )  # fmt: skip
@@ -277,7 +277,10 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
         row = conn.execute(_MERGE[parsed.table]).fetchone()
         assert row is not None
         inserted, updated = int(str(row[0])), int(str(row[1]))
-        station_years = stats.recompute_touched(conn) if parsed.table == "observation" else 0
+        station_years = 0
+        if parsed.table == "observation":
+            stats.recount_stations(conn, parsed.stations)
+            station_years = stats.recompute_touched(conn)
         result.rows_inserted, result.rows_updated = inserted, updated
         conn.execute(_INSERT_FILE, _ledger_row(run_id, result))
     return Merged(inserted, updated, station_years)

@@ -26,6 +26,7 @@ class FileResult:
     format: str | None = None
     size_bytes: int | None = None
     checksum: str | None = None
+    stations: list[str] | None = None  # the stations of an observation file
     rows_read: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0

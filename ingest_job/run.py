@@ -18,7 +18,13 @@ from ingest_job.formats import Parsed, UnrecognisedFile
 from ingest_job.progress import Progress
 from ingest_job.report import FileResult, RunReport, utcnow
 from warehouse import db
-from warehouse.errors import ConfigError, ExitCode, SourceUnreachable
+from warehouse.errors import (
+    ConfigError,
+    DatabaseUnavailable,
+    ExitCode,
+    SourceUnreachable,
+    first_line,
+)
 from warehouse.settings import Settings
 
 log = logging.getLogger("ingest_job")
@@ -33,7 +39,11 @@ _stop = threading.Event()
 
 
 class Terminated(Exception):
-    """The run was asked to stop (SIGTERM); what it had not committed is rolled back."""
+    """The run was asked to stop (SIGTERM); what it had not committed is rolled back.
+
+    :func:`ingest` returns a report with exit code 143 for it, counting only
+    the files whose transactions committed.
+    """
 
 
 def request_stop() -> None:
@@ -84,11 +94,17 @@ def _locked_run(
     if abandoned := load.abandon_stale_runs(conn):
         log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
     report.run_id = load.start_run(conn, report.source)
+    with conn.transaction():
+        # Station-years that lost rows to a DELETE since the last run.
+        report.station_years_recomputed += stats.recompute_stale(conn)
     run = Run(conn, settings, report)
     try:
         run.load_sources(sources, recompute_stats=recompute_stats)
+    except Terminated as exc:
+        # Asked to stop: what was committed is counted, the rest rolled back.
+        report.abort(ExitCode.TERMINATED, str(exc))
     except BaseException as exc:
-        report.abort(ExitCode.INTERNAL, f"run interrupted: {type(exc).__name__}: {exc}")
+        report.abort(exit_code_of(exc), f"run interrupted: {type(exc).__name__}: {exc}")
         report.finish()
         if not conn.broken:
             load.finish_run(conn, report)
@@ -97,6 +113,15 @@ def _locked_run(
     report.finish()
     load.finish_run(conn, report)
     run.progress.finish(report)
+
+
+def exit_code_of(exc: BaseException) -> ExitCode:
+    """The exit code the command ends with when ``exc`` interrupts a run (see the README)."""
+    if isinstance(exc, psycopg.OperationalError):
+        return DatabaseUnavailable.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    return ExitCode.INTERNAL
 
 
 class Run:
@@ -120,10 +145,7 @@ class Run:
             return
         self.progress = Progress(len(files), self.settings.log_format)
         empty = load.is_empty(self.conn)
-        # An empty observation table was emptied on purpose (or never filled):
-        # observation files load again even if the ledger has seen them.
-        ignored = formats.OBSERVATION_FORMATS if empty else frozenset()
-        self.loaded_checksums = load.last_loaded(self.conn, [f.uri for f in files], ignored)
+        self.loaded_checksums = load.last_loaded(self.conn, [f.uri for f in files])
         try:
             pending = files
             if len(files) > 1 and empty:
@@ -145,25 +167,32 @@ class Run:
         with load.bulk_load(self.conn, self.run_id) as bulk:
             for file in files:
                 if _stop.is_set():
-                    raise Terminated("stopped by a signal; the first load is rolled back")
+                    raise Terminated(
+                        "stopped by a signal (SIGTERM): the first load was rolled back, "
+                        "no file of it is loaded"
+                    )
                 result, parsed = self._prepare(file)
                 if parsed is None:
                     self._done(result)
                 elif bulk.accepts(parsed):
+                    # Counted as loaded once the transaction has committed, not before.
                     result.status = "loaded"
                     bulk.add(parsed, result)
-                    self._done(result)
                 else:
                     # Not observations, or a station already in the batch:
                     # merged one by one once the batch is in.
                     later.append(file)
+        for result in bulk.loaded:
+            self._done(result)
         self.report.station_years_recomputed += bulk.station_years
         log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
         return later
 
     def _load_one(self, file: sources.SourceFile) -> None:
         if _stop.is_set():
-            raise Terminated("stopped by a signal before its next file")
+            raise Terminated(
+                "stopped by a signal (SIGTERM) before its next file; the files before it are loaded"
+            )
         result, parsed = self._prepare(file)
         if parsed is not None:
             self._merge(parsed, result)
@@ -184,6 +213,8 @@ class Run:
             result.status, result.error = "rejected", exc.message
             return result, None
         result.format = parsed.format
+        if parsed.table == "observation":
+            result.stations = sorted(parsed.stations)
         result.rows_read = parsed.rows + parsed.lines_rejected
         result.values_rejected_qc = parsed.values_rejected_qc
         if not parsed.ok:
@@ -227,10 +258,9 @@ class Run:
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # A value the parser let through but the database refuses: the
             # file fails alone, rolled back whole.
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             result.status, result.error = (
                 "failed",
-                f"{parsed.name}: the database refused it: {first}",
+                f"{parsed.name}: the database refused it: {first_line(exc)}",
             )
             result.rows_inserted = result.rows_updated = 0
         else:

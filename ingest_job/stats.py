@@ -12,6 +12,8 @@ row's first/last date and observation count are kept in step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import psycopg
 from psycopg import sql
 
@@ -135,11 +137,11 @@ WHERE NOT EXISTS (SELECT 1 FROM year_figures f
                   WHERE f.station_id = w.station_id AND f.year = w.year)
 """
 
-_STATION_TOTALS = """
+# A station's totals are counted, never added to: whatever happened to the
+# table before, they come out exact.
+_STATION_TOTALS = sql.SQL("""
 INSERT INTO station AS s (station_id, first_date, last_date, observation_count)
-SELECT station_id, min(first_date), max(last_date), sum(days)
-FROM year_figures
-GROUP BY station_id
+{totals}
 ON CONFLICT (station_id) DO UPDATE SET
     first_date = excluded.first_date,
     last_date = excluded.last_date,
@@ -147,7 +149,19 @@ ON CONFLICT (station_id) DO UPDATE SET
     updated_at = now()
 WHERE (s.first_date, s.last_date, s.observation_count)
       IS DISTINCT FROM (excluded.first_date, excluded.last_date, excluded.observation_count)
-"""
+""")
+
+# Every station, from the figures of all its years.
+_ALL_STATION_TOTALS = _STATION_TOTALS.format(
+    totals=sql.SQL("""SELECT station_id, min(first_date), max(last_date), sum(days)
+FROM year_figures GROUP BY station_id""")
+)
+
+# The stations given (an index range each), from their rows.
+_SOME_STATION_TOTALS = _STATION_TOTALS.format(
+    totals=sql.SQL("""SELECT station_id, min(obs_date), max(obs_date), count(*)
+FROM observation WHERE station_id = ANY(%s) GROUP BY station_id""")
+)
 
 _EMPTY_STATIONS = """
 UPDATE station s SET first_date = NULL, last_date = NULL, observation_count = 0, updated_at = now()
@@ -172,6 +186,33 @@ def recompute_touched(conn: Connection) -> int:
     return count
 
 
+def recount_stations(conn: Connection, stations: Iterable[str]) -> None:
+    """Count the first/last date and observation count of ``stations`` from their rows."""
+    conn.execute(_SOME_STATION_TOTALS, (sorted(stations),))
+
+
+def recompute_stale(conn: Connection) -> int:
+    """Recompute the station-months a DELETE left in ``stale_station_month``, and their years.
+
+    A trigger lists them (and removes their figures) when rows are deleted
+    outside the job. Returns how many station-years. Call inside a
+    transaction, in a session prepared for loading.
+    """
+    found = conn.execute("SELECT EXISTS (SELECT 1 FROM stale_station_month)").fetchone()
+    if not (found and found[0]):
+        return 0  # the usual case: a plain read, no lock, no DELETE privilege needed
+    conn.execute("""
+        WITH stale AS (DELETE FROM stale_station_month RETURNING station_id, month),
+        years AS (
+            INSERT INTO touched_year (station_id, year)
+            SELECT DISTINCT station_id, extract(year FROM month)::smallint FROM stale
+            ON CONFLICT DO NOTHING
+        )
+        INSERT INTO touched_month (station_id, month) SELECT station_id, month FROM stale
+        ON CONFLICT DO NOTHING""")
+    return recompute_touched(conn)
+
+
 def recompute_all(conn: Connection) -> int:
     """Recompute every station-year, station-month and station total; returns the station-years.
 
@@ -181,7 +222,7 @@ def recompute_all(conn: Connection) -> int:
     conn.execute(_YEARS_FROM_SUMS)
     count = conn.execute(_UPSERT_STATS).rowcount
     conn.execute(_DELETE_ORPHAN_STATS)
-    conn.execute(_STATION_TOTALS)
+    conn.execute(_ALL_STATION_TOTALS)
     conn.execute(_EMPTY_STATIONS)
     conn.execute(_MONTHS_FROM_SUMS)
     conn.execute(_UPSERT_MONTHLY)

@@ -30,7 +30,7 @@ from service.listing import parse_query
 from service.models import UploadAccepted, UploadQuery
 from service.openapi import Operation
 from service.problems import RETRY_AFTER_S, ApiProblem
-from warehouse.errors import ConfigError, WarehouseError
+from warehouse.errors import ConfigError, WarehouseError, read_secret_file
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,12 +73,7 @@ class UploadConfig:
 
 def _token(settings: Settings) -> str | None:
     if settings.upload_token_file is not None:
-        try:
-            token = settings.upload_token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"UPLOAD_TOKEN_FILE {settings.upload_token_file} cannot be read: {exc.strerror}"
-            ) from None
+        token = read_secret_file(settings.upload_token_file, "UPLOAD_TOKEN_FILE")
     elif settings.upload_token is not None:
         token = settings.upload_token.get_secret_value().strip()
     else:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import psycopg
 import pytest
 
+from command.postgres_server import EmbeddedPostgres
+from ingest_job import load
 from tests import cli
+from tests.harness import postgres
 from warehouse import migrate
 from warehouse.errors import MigrationFailed
 
 EXPECTED_TABLES = {
     "station", "observation", "crop_yield", "weather_stats", "monthly_stats",
-    "ingest_run", "ingest_file", "schema_migration",
+    "ingest_run", "ingest_file", "schema_migration", "stale_station_month",
 }  # fmt: skip
 
 
@@ -87,3 +93,72 @@ def test_migrate_exits_5_when_a_migration_fails(empty_database_url: str) -> None
     assert result.returncode == 5
     assert "was changed after it was applied" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def unprivileged_url(pg_server: EmbeddedPostgres, database_url: str) -> Iterator[str]:
+    """``database_url`` as a login role that may connect but holds no table privilege."""
+    role = f"nopriv_{database_url.rsplit('/', 1)[1]}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'nopriv-password'")
+    dbname = database_url.rsplit("/", 1)[1]
+    yield f"postgresql://{role}:nopriv-password@127.0.0.1:{pg_server.port}/{dbname}"
+    postgres.drop_database(pg_server, dbname)  # the role's database goes first
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(f"DROP ROLE {role}")
+
+
+def test_migrate_as_a_role_without_privileges_is_one_json_line_and_exit_5(
+    unprivileged_url: str,
+) -> None:
+    result = cli.run("migrate", env={"DATABASE_URL": unprivileged_url, "LOG_FORMAT": "json"})
+    assert result.returncode == 5, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    entry = json.loads(lines[0])
+    assert entry["level"] == "error"
+    assert entry["exit_code"] == 5
+    assert "permission denied for table schema_migration" in entry["message"]
+    assert "as the role that owns" in entry["message"]
+    assert "nopriv-password" not in result.stderr
+
+
+def test_migrate_errors_are_one_plain_line_in_text_mode(unprivileged_url: str) -> None:
+    result = cli.run("migrate", env={"DATABASE_URL": unprivileged_url, "LOG_FORMAT": "text"})
+    assert result.returncode == 5
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [result.stderr.strip()]
+    assert result.stderr.startswith("weather-warehouse migrate: error: ")
+    assert "permission denied" in result.stderr
+
+
+def test_0002_makes_the_derived_figures_and_the_ledger_of_an_older_database_true(
+    empty_database_url: str,
+) -> None:
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute(migrate._CREATE_LEDGER)
+        migrate._apply(conn, migrate.available()[0])
+        # What 0001 and the old loader left after TRUNCATE and a partial reload.
+        conn.execute(
+            """INSERT INTO station (station_id, first_date, last_date, observation_count) VALUES
+               ('USC00000001', '1999-12-01', '2000-01-31', 124),
+               ('USC00000002', '1999-12-01', '2000-01-31', 62)"""
+        )
+        conn.execute("INSERT INTO observation VALUES ('USC00000001', '2000-01-01', 1, 0, 0)")
+        conn.execute("INSERT INTO ingest_run (source) VALUES ('/d')")
+        conn.execute(
+            """INSERT INTO ingest_file (run_id, uri, format, checksum, status) VALUES
+               (1, '/d/USC00000001.txt', 'station_txt', 'a', 'loaded'),
+               (1, '/d/USC00000002.txt', 'station_txt', 'b', 'loaded')"""
+        )
+
+        migrate.migrate(conn)
+
+        assert conn.execute(
+            "SELECT station_id, first_date::text, last_date::text, observation_count "
+            "FROM station ORDER BY 1"
+        ).fetchall() == [
+            ("USC00000001", "2000-01-01", "2000-01-01", 1),
+            ("USC00000002", None, None, 0),
+        ]
+        uris = ["/d/USC00000001.txt", "/d/USC00000002.txt"]
+        assert load.last_loaded(conn, uris) == {"/d/USC00000001.txt": "a"}

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg_pool import AsyncConnectionPool
 
-from warehouse.errors import ConfigError, DatabaseUnavailable
+from warehouse.errors import ConfigError, DatabaseUnavailable, first_line
 from warehouse.settings import Settings
 
 
@@ -77,7 +77,7 @@ def describe(info: str) -> str:
 
 def unavailable(info: str, exc: BaseException) -> DatabaseUnavailable:
     """A :class:`DatabaseUnavailable` for ``exc`` with the password scrubbed."""
-    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    reason = first_line(exc)
     password = pg_conninfo.conninfo_to_dict(info).get("password")
     if password:
         reason = reason.replace(str(password), "***")

@@ -9,6 +9,7 @@ password.
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -21,6 +22,8 @@ class ExitCode(IntEnum):
     SOURCE_UNREACHABLE = 4
     MIGRATION_FAILED = 5
     INTERNAL = 70
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # SIGTERM (128 + SIGTERM): Kubernetes stopping the pod
 
 
 class WarehouseError(Exception):
@@ -71,3 +74,35 @@ class SourceUnreachable(WarehouseError):
     exit_code = ExitCode.SOURCE_UNREACHABLE
     http_status = 502
     title = "Source unreachable"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message, or its type's name.
+
+    Database and OS errors carry hints and context on later lines; an
+    operator's one-line message needs only the first.
+    """
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def read_secret_file(path: Path, setting: str) -> str:
+    """The secret held in ``path`` (a mounted Kubernetes Secret), without surrounding blanks.
+
+    ``setting`` names the variable that pointed there, for the message when
+    the file cannot be read; the message never holds the file's content.
+    """
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{setting} {path} cannot be read: {exc.strerror}") from None
+
+
+def first_of(items: list[str], shown: int, more: str) -> str:
+    """The first ``shown`` items, one per line, then ``... and N more <more>`` if any are left."""
+    text = "\n".join(items[:shown])
+    if len(items) > shown:
+        text += f"\n... and {len(items) - shown} more {more}"
+    return text

@@ -18,7 +18,7 @@ from importlib import resources
 import psycopg
 
 from warehouse.db import MIGRATION_LOCK_KEY
-from warehouse.errors import MigrationFailed
+from warehouse.errors import DatabaseUnavailable, MigrationFailed, first_line
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +71,50 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> list[Migration]:
     """Bring the schema up to date; return the migrations applied now.
 
     ``conn`` must be in autocommit mode: each migration opens its own
-    transaction, and the advisory lock lives on the session.
+    transaction, and the advisory lock lives on the session. Any database
+    error becomes :class:`MigrationFailed` (the connection lost:
+    :class:`DatabaseUnavailable`), so that the caller reports one line.
     """
     if not conn.autocommit:
         raise ValueError("migrate() needs an autocommit connection")
-    conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
     try:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        try:
+            return _migrate_locked(conn)
+        finally:
+            if not conn.broken:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"lost the database while migrating: {first_line(exc)}") from None
+    except psycopg.Error as exc:
+        hint = ""
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            hint = " (run migrate as the role that owns the schema and its tables)"
+        raise MigrationFailed(
+            f"the schema cannot be brought up to date as role {conn.info.user!r}: "
+            f"{first_line(exc)}{hint}"
+        ) from None
+
+
+def _migrate_locked(conn: psycopg.Connection[tuple[object, ...]]) -> list[Migration]:
+    found = conn.execute("SELECT to_regclass('schema_migration') IS NOT NULL").fetchone()
+    if not (found and found[0]):
+        # Created only when missing: a role that may read the ledger but not
+        # create tables learns that the schema is current.
         conn.execute(_CREATE_LEDGER)
-        done = applied(conn)
-        newly: list[Migration] = []
-        for migration in available():
-            recorded = done.get(migration.version)
-            if recorded is None:
-                _apply(conn, migration)
-                newly.append(migration)
-            elif recorded != migration.checksum:
-                raise MigrationFailed(
-                    f"migration {migration.version:04d}_{migration.name}.sql was changed "
-                    "after it was applied; add a new migration instead"
-                )
-        return newly
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+    done = applied(conn)
+    newly: list[Migration] = []
+    for migration in available():
+        recorded = done.get(migration.version)
+        if recorded is None:
+            _apply(conn, migration)
+            newly.append(migration)
+        elif recorded != migration.checksum:
+            raise MigrationFailed(
+                f"migration {migration.version:04d}_{migration.name}.sql was changed "
+                "after it was applied; add a new migration instead"
+            )
+    return newly
 
 
 def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -> None:
@@ -106,6 +128,5 @@ def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -
                 (migration.version, migration.name, migration.checksum),
             )
     except psycopg.Error as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MigrationFailed(f"{label} failed and was rolled back: {detail}") from None
+        raise MigrationFailed(f"{label} failed and was rolled back: {first_line(exc)}") from None
     log.info("migration applied", extra={"migration": label})

@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from warehouse.errors import ConfigError
+from warehouse.errors import ConfigError, read_secret_file
 
 
 class Settings(BaseSettings):
@@ -92,13 +92,7 @@ class Settings(BaseSettings):
     def database_password(self) -> str | None:
         """The password from ``DATABASE_PASSWORD_FILE`` or ``PGPASSWORD``, if any."""
         if self.database_password_file is not None:
-            try:
-                return self.database_password_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    f"DATABASE_PASSWORD_FILE {self.database_password_file} "
-                    f"cannot be read: {exc.strerror}"
-                ) from None
+            return read_secret_file(self.database_password_file, "DATABASE_PASSWORD_FILE")
         if self.pgpassword is not None:
             return self.pgpassword.get_secret_value()
         return None

@@ -11,6 +11,9 @@ import os
 import re
 import shutil
 import signal
+import socket
+import stat
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +22,7 @@ import pytest
 
 from command import sample_data
 from command.demo_database import stop_leftover
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres, find_bin_dir, free_port
 from tests.demo.process import Demo, alive, gone
 
 SAMPLE = sample_data.SampleSpec()
@@ -132,6 +135,43 @@ def test_docs_and_metrics_are_served(first_run: Demo) -> None:
     status, body = metrics.status, metrics.body
     assert status == 200
     assert b"weather_warehouse_http_requests_total" in body
+
+
+def listening(home: Path) -> tuple[int, Path, str]:
+    """Port, socket folder and TCP address of the demo's server, from its postmaster.pid."""
+    lines = (home / "postgres" / "postmaster.pid").read_text().splitlines()
+    return int(lines[3]), Path(lines[4]), lines[5].strip()
+
+
+def test_postgres_listens_only_on_a_unix_socket_in_a_private_folder(
+    first_run: Demo, home: Path
+) -> None:
+    port, socket_dir, tcp_address = listening(home)
+    assert tcp_address == ""  # no TCP address at all
+    assert socket_dir == (home / "socket").resolve()
+    assert stat.S_IMODE(socket_dir.stat().st_mode) == 0o700
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_another_local_user_cannot_connect_to_the_demo_postgres(
+    first_run: Demo, home: Path
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("acting as another local user needs root (CI runs the tests as root)")
+    port, socket_dir, _ = listening(home)
+    psql = str(find_bin_dir() / "psql")
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+    for target in (f"host=127.0.0.1 port={port}", f"host={socket_dir} port={port}"):
+        tried = subprocess.run(
+            [*as_nobody, psql, "-w", f"{target} user=postgres dbname=postgres", "-c", "SELECT 1"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert tried.returncode != 0, f"nobody connected as postgres through {target}"
+        assert "Permission denied" in tried.stderr or "refused" in tried.stderr, tried.stderr
 
 
 def test_a_second_demo_on_the_same_folder_is_refused(first_run: Demo, home: Path) -> None:

@@ -81,3 +81,25 @@ def test_ctrl_c_during_the_first_initdb_leaves_a_folder_the_next_run_uses(base: 
     again.wait_ready()
     assert again.signal(signal.SIGINT) in (0, 130)
     assert none_left_using(base) == []
+
+
+def test_a_data_folder_made_when_the_demo_listened_on_tcp_is_served_on_the_socket_only(
+    base: Path,
+) -> None:
+    home = base / "data"
+    home.mkdir()
+    older = EmbeddedPostgres(data_dir=home / "postgres")  # no socket folder: TCP, as before
+    older.init()
+    if older.user is not None:  # as the demo leaves it under root: the server user's folder
+        shutil.chown(home, older.user, older.user)
+    demo = Demo(home, free_port(), args=small_data(base)).start(run=1)
+    demo.wait_ready()
+    try:
+        hba = (home / "postgres" / "pg_hba.conf").read_text()
+        assert "host " not in hba
+        assert "local " in hba
+        lines = (home / "postgres" / "postmaster.pid").read_text().splitlines()
+        assert lines[5].strip() == ""  # no TCP address
+        assert len(demo.get_json("/api/stations")["data"]) == SMALL.stations
+    finally:
+        demo.signal(signal.SIGINT)

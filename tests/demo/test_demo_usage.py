@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import socket
+import stat
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from command import demo, sample_data
+from command import demo, demo_database, sample_data
 from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
 from warehouse.errors import ConfigError
@@ -19,7 +20,11 @@ def test_a_taken_port_is_a_one_line_error_with_exit_code_2(tmp_path: Path) -> No
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         result = cli.run(
-            "demo", "--port", str(port), env={"WAREHOUSE_DATA_DIR": str(tmp_path / "data")}
+            "demo",
+            "--port",
+            str(port),
+            # What a person at a terminal reads (JSON mode gives one JSON line instead).
+            env={"WAREHOUSE_DATA_DIR": str(tmp_path / "data"), "LOG_FORMAT": "text"},
         )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -73,7 +78,10 @@ def test_a_server_that_cannot_start_is_a_one_line_error_quoting_its_log() -> Non
             for path in (base / "data", broken, broken / "PG_VERSION"):
                 shutil.chown(path, user, user)
         result = cli.run(
-            "demo", "--port", str(free_port()), env={"WAREHOUSE_DATA_DIR": str(base / "data")}
+            "demo",
+            "--port",
+            str(free_port()),
+            env={"WAREHOUSE_DATA_DIR": str(base / "data"), "LOG_FORMAT": "text"},
         )
         server_log = (base / "data" / "postgres.log").read_text().strip().splitlines()
     finally:
@@ -83,3 +91,14 @@ def test_a_server_that_cannot_start_is_a_one_line_error_quoting_its_log() -> Non
     assert line.startswith("weather-warehouse demo: error: embedded PostgreSQL: start")
     assert f"PostgreSQL says: {server_log[-1].strip()}" in line
     assert f"delete {broken} to start afresh" in line
+
+
+def test_a_home_too_deep_for_a_socket_path_gets_a_private_temporary_socket_folder(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / ("deep-" * 20)
+    home.mkdir()
+    with demo_database.socket_folder(home) as folder:
+        assert len(str(folder / ".s.PGSQL.65535")) <= 107  # what a Unix socket's path holds
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert not folder.exists()

@@ -50,6 +50,8 @@ _DIGESTS = {
                     "station_id, obs_date"),
     "weather_stats": ("station_id, year, avg_max_temp_c, avg_min_temp_c, total_precip_cm, "
                       "max_temp_days, min_temp_days, precip_days", "station_id, year"),
+    "monthly_stats": ("station_id, year, month, avg_max_temp_c, avg_min_temp_c, total_precip_cm, "
+                      "max_temp_days, min_temp_days, precip_days", "station_id, year, month"),
     "station": ("station_id, name, first_date, last_date, observation_count", "station_id"),
     "crop_yield": ("year, corn_yield_kt", "year"),
 }  # fmt: skip

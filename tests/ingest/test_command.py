@@ -88,8 +88,8 @@ MERGING = """SELECT count(*) FROM pg_stat_activity
 
 def kill_when(
     database_url: str, folder: Path, condition: str, sig: signal.Signals = signal.SIGKILL
-) -> int:
-    """Start a run, send ``sig`` as soon as PostgreSQL shows ``condition``; the exit code."""
+) -> tuple[int, str]:
+    """Start a run, send ``sig`` as soon as PostgreSQL shows ``condition``; exit code, stderr."""
     process = cli.start("ingest", "--source", str(folder), env={"DATABASE_URL": database_url})
     seen = False
     with psycopg.connect(database_url, autocommit=True) as watcher:
@@ -98,9 +98,9 @@ def kill_when(
             seen = row is not None and row[0] > 0
     assert seen, "the run finished before the moment to kill it was seen"
     process.send_signal(sig)
-    process.communicate()
+    _, stderr = process.communicate()
     _wait_for_rollback(database_url)
-    return process.returncode
+    return process.returncode, stderr
 
 
 def test_sigkill_during_first_bulk_copy_leaves_nothing_and_a_rerun_gives_the_clean_table(
@@ -150,7 +150,7 @@ def test_sigkill_during_a_file_merge_leaves_whole_files_only(
 def test_sigterm_during_first_load_rolls_it_back_and_records_the_run_failed(
     database_url: str, tmp_path: Path
 ) -> None:
-    code = kill_when(database_url, big_folder(tmp_path, 60), COPYING, signal.SIGTERM)
+    code, _ = kill_when(database_url, big_folder(tmp_path, 60), COPYING, signal.SIGTERM)
     assert code == 128 + signal.SIGTERM
     assert one(database_url, "SELECT count(*) FROM observation") == 0
     ((status, error),) = rows(database_url, "SELECT status, error FROM ingest_run")
@@ -194,3 +194,21 @@ def _wait_for_rollback(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         wait_for(lambda: conn.execute(query).fetchone() == (0,),
                  "the killed run's database session to end", interval=0.05)  # fmt: skip
+
+
+def test_sigterm_during_first_load_audits_nothing_loaded_and_exit_code_143(
+    database_url: str, tmp_path: Path
+) -> None:
+    code, stderr = kill_when(database_url, big_folder(tmp_path, 60), COPYING, signal.SIGTERM)
+
+    assert code == 143
+    assert one(database_url, "SELECT count(*) FROM observation") == 0
+    audit = rows(
+        database_url,
+        "SELECT status, files_loaded, rows_inserted, exit_code FROM ingest_run",
+    )
+    assert audit == [("failed", 0, 0, 143)]
+    assert one(database_url, "SELECT count(*) FROM ingest_file WHERE status = 'loaded'") == 0
+    summary = json_lines(stderr)[-1]
+    assert (summary["exit_code"], summary["files_loaded"], summary["rows_inserted"]) == (143, 0, 0)
+    assert not [line for line in json_lines(stderr) if line["message"] == "file loaded"]
