@@ -3,8 +3,9 @@
 Data change only when an ingest run finishes, so the latest finished run is a
 validator for every data response. It is read from the database at most once
 a second per process (a single-flight refresh), and a request whose
-``If-None-Match`` or ``If-Modified-Since`` still matches is answered 304
-before any data query runs.
+``If-None-Match`` or ``If-Modified-Since`` still matches is answered 304,
+once the request is known to be valid and its resource to exist: a 304
+never stands in for a 400 or a 404 (RFC 9110 section 13.2.1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
 from types import MappingProxyType
+from typing import NamedTuple
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -78,6 +80,25 @@ def validators(freshness: Freshness, variant: str) -> Mapping[str, str]:
     headers["ETag"] = f'W/"{freshness.run_id}-{stamp:x}-{variant}"'
     headers["Last-Modified"] = format_datetime(freshness.finished_at.astimezone(UTC), usegmt=True)
     return MappingProxyType(headers)
+
+
+class Conditional(NamedTuple):
+    """The validators of a response, and the 304 to send instead when they still match."""
+
+    headers: Mapping[str, str]
+    not_modified: Response | None
+
+
+async def conditional(
+    request_headers: Headers, freshness: FreshnessCache, variant: str
+) -> Conditional:
+    """Validators for the current data and the client's conditional headers.
+
+    Call it only once the request is validated (and, for a single resource,
+    once it is known to exist): the 304 it may return is a success.
+    """
+    headers = validators(await freshness.get(), variant)
+    return Conditional(headers, not_modified(request_headers, headers))
 
 
 def not_modified(request_headers: Headers, headers: Mapping[str, str]) -> Response | None:

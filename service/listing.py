@@ -1,7 +1,7 @@
 """The one flow every list endpoint follows.
 
 query string → validated query model → representation (JSON or CSV, else 406)
-→ validators (304 if unchanged) → cursor → keyset query → rows in the asked
+→ cursor (400 if bad) → validators (304 if unchanged) → keyset query → rows in the asked
 units → page with ``next`` (body and ``Link`` header), or a CSV stream.
 
 Each resource module describes itself with a :class:`Listing`; this module
@@ -86,11 +86,11 @@ def endpoint(listing: Listing[Q]) -> Callable[[Request], Awaitable[Response]]:
         query = parse_query(listing.query_model, request.query_params)
         fmt = negotiation.choose(request.headers.get("accept"), query.format, FORMATS)
         state: AppState = request.app.state.warehouse
-        headers = caching.validators(await state.freshness.get(), fmt.value)
-        unchanged = caching.not_modified(request.headers, headers)
+        # The cursor is checked before the validators: a bad one is a 400, never a 304.
+        after = _after(listing, state.cursors, _scope(listing, query), query.cursor)
+        headers, unchanged = await caching.conditional(request.headers, state.freshness, fmt.value)
         if unchanged is not None:
             return unchanged
-        after = _after(listing, state.cursors, _scope(listing, query), query.cursor)
         if fmt is Format.csv:
             return await _csv(listing, state, query, after, headers)
         return await _page(listing, state, request, query, after=after, headers=headers)

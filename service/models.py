@@ -98,9 +98,7 @@ class WeatherQuery(ListQuery):
     """Filters of ``GET /api/weather``."""
 
     station_id: StationFilter = Field(default_factory=list)
-    start_date: IsoDate | None = Field(
-        default=None, description="First day, ISO 8601 (inclusive)."
-    )
+    start_date: IsoDate | None = Field(default=None, description="First day, ISO 8601 (inclusive).")
     end_date: IsoDate | None = Field(default=None, description="Last day, ISO 8601 (inclusive).")
     from_ms: EpochMs | None = Field(
         default=None,
