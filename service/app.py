@@ -53,8 +53,7 @@ def create_app(settings: Settings) -> Starlette:
     pool = db.async_pool(settings, read=True)
 
     async def load_freshness() -> queries.Freshness:
-        async with pool.connection() as conn:
-            return await queries.freshness(conn)
+        return await pool.run(queries.freshness)
 
     def on_refresh(value: queries.Freshness) -> None:
         metrics.record_freshness(value)

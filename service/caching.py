@@ -45,24 +45,43 @@ class FreshnessCache:
         self._on_refresh = on_refresh
         self._value: Freshness | None = None
         self._loaded_at = -float("inf")
-        self._lock = asyncio.Lock()
+        self._flight: asyncio.Task[Freshness] | None = None
 
     async def get(self) -> Freshness:
-        """The cached value, refreshed first if it is older than the interval."""
+        """The cached value, refreshed first if it is older than the interval.
+
+        Concurrent callers share one refresh and its outcome: when the
+        database does not answer, they all fail together at its deadline
+        rather than each waiting for its own attempt in turn.
+        """
         if time.monotonic() - self._loaded_at < self._interval and self._value is not None:
             return self._value
-        async with self._lock:
-            # Another request may have refreshed it while this one waited.
-            if time.monotonic() - self._loaded_at >= self._interval or self._value is None:
-                self._value = await self._load()
-                self._loaded_at = time.monotonic()
-                if self._on_refresh is not None:
-                    self._on_refresh(self._value)
-            return self._value
+        if self._flight is None:
+            self._flight = asyncio.create_task(self._refresh())
+            self._flight.add_done_callback(_retrieve)
+        # Shielded: a caller that goes away does not cancel the others' refresh.
+        return await asyncio.shield(self._flight)
+
+    async def _refresh(self) -> Freshness:
+        try:
+            value = await self._load()
+        finally:
+            self._flight = None
+        self._value = value
+        self._loaded_at = time.monotonic()
+        if self._on_refresh is not None:
+            self._on_refresh(value)
+        return value
 
     def expire(self) -> None:
         """Forget the cached value (the next request reads it again)."""
         self._loaded_at = -float("inf")
+
+
+def _retrieve(task: asyncio.Task[Freshness]) -> None:
+    # Every waiter may have gone; mark the outcome seen so asyncio logs nothing.
+    if not task.cancelled():
+        task.exception()
 
 
 @functools.lru_cache(maxsize=64)

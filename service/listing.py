@@ -123,8 +123,7 @@ async def _page(
     after: Key | None,
     headers: Mapping[str, str],
 ) -> Response:
-    async with state.pool.connection() as conn:
-        rows = await listing.fetch(conn, query, after, query.limit + 1)
+    rows = await state.pool.run(lambda conn: listing.fetch(conn, query, after, query.limit + 1))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_url = cursor = None
@@ -163,13 +162,16 @@ async def _csv(
     listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: Mapping[str, str]
 ) -> Response:
     async def fetch_after(row: Row) -> Sequence[Row]:
-        async with state.pool.connection() as conn:
-            return await listing.fetch(conn, query, listing.key(row), csv_stream.CHUNK_ROWS)
+        key = listing.key(row)
+        return await state.pool.run(
+            lambda conn: listing.fetch(conn, query, key, csv_stream.CHUNK_ROWS)
+        )
 
     # The first chunk is read before the response starts, so that a database
     # outage is still a clean 503 rather than a truncated download.
-    async with state.pool.connection() as conn:
-        first = await listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
+    first = await state.pool.run(
+        lambda conn: listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
+    )
     body = csv_stream.chunks(
         first, fetch_after, listing.csv_header[query.units], listing.to_csv[query.units]
     )

@@ -98,8 +98,7 @@ async def station_detail(request: Request) -> Response:
     # Validators before the row, so that they never claim newer data than it
     # holds; the 304 only after it, so that it never stands in for a 404.
     headers, unchanged = await caching.conditional(request.headers, state.freshness, "json")
-    async with state.pool.connection() as conn:
-        row = await queries.station(conn, station_id)
+    row = await state.pool.run(lambda conn: queries.station(conn, station_id))
     if row is None:
         raise _no_station(station_id)
     if unchanged is not None:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
     database_pool_min_size: int = Field(default=1, ge=0)
     database_pool_max_size: int = Field(default=10, ge=1)
+    # The API's client-side bound on one database call (pool wait, connect,
+    # query): the statement timeout is enforced by the server, so it cannot
+    # help when the server does not answer at all. None: derived, see below.
+    database_client_timeout_s: float | None = Field(default=None, gt=0, le=300)
 
     # Logging: JSON in containers, readable lines in a terminal.
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -88,6 +92,18 @@ class Settings(BaseSettings):
         if not all(port.isdigit() for port in ports):
             raise ValueError("has a port that is not a number")
         return value
+
+    def database_call_timeout_s(self) -> float:
+        """``DATABASE_CLIENT_TIMEOUT_S``, else the statement timeout plus 1 s (30 s without one).
+
+        The extra second lets the server's own statement timeout win for a
+        merely slow query, which then reports itself as such.
+        """
+        if self.database_client_timeout_s is not None:
+            return self.database_client_timeout_s
+        if self.database_statement_timeout_ms == 0:
+            return 30.0
+        return self.database_statement_timeout_ms / 1000 + 1.0
 
     def database_password(self) -> str | None:
         """The password from ``DATABASE_PASSWORD_FILE`` or ``PGPASSWORD``, if any."""
