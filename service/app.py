@@ -34,6 +34,7 @@ from service import (
     yields,
 )
 from service.caching import FreshnessCache
+from service.exports import ExportSlots
 from service.openapi import Operation
 from service.pagination import Cursors
 from service.state import AppState
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> Starlette:
         pool=pool,
         freshness=FreshnessCache(load_freshness, on_refresh=on_refresh),
         cursors=Cursors.from_settings(settings),
+        exports=ExportSlots(settings.export_max_concurrent),
     )
     upload_config = uploads.UploadConfig.from_settings(settings)
 

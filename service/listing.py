@@ -161,18 +161,24 @@ def _name(parameter: str) -> str:
 async def _csv(
     listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: Mapping[str, str]
 ) -> Response:
-    async def fetch_after(row: Row) -> Sequence[Row]:
-        key = listing.key(row)
-        return await state.pool.run(
-            lambda conn: listing.fetch(conn, query, key, csv_stream.CHUNK_ROWS)
-        )
+    async def fetch(after: Key | None) -> Sequence[Row]:
+        async with state.exports.fetching:
+            return await state.pool.run(
+                lambda conn: listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
+            )
 
-    # The first chunk is read before the response starts, so that a database
-    # outage is still a clean 503 rather than a truncated download.
-    first = await state.pool.run(
-        lambda conn: listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
-    )
+    async def fetch_after(row: Row) -> Sequence[Row]:
+        return await fetch(listing.key(row))
+
+    slot = state.exports.claim()
+    try:
+        # The first chunk is read before the response starts, so that a database
+        # outage is still a clean 503 rather than a truncated download.
+        first = await fetch(after)
+    except BaseException:
+        slot.release()
+        raise
     body = csv_stream.chunks(
         first, fetch_after, listing.csv_header[query.units], listing.to_csv[query.units]
     )
-    return csv_stream.response(body, headers, f"{listing.name}.csv")
+    return csv_stream.response(body, headers, f"{listing.name}.csv", slot)

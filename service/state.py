@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.caching import FreshnessCache
+from service.exports import ExportSlots
 from service.pagination import Cursors
 from warehouse.db import BoundedPool
 from warehouse.settings import Settings
@@ -18,3 +19,4 @@ class AppState:
     pool: BoundedPool
     freshness: FreshnessCache
     cursors: Cursors
+    exports: ExportSlots

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     upload_token_file: Path | None = None
     upload_s3_prefix: str | None = None
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    # Streamed exports (CSV) one API process runs at once; more get a 503.
+    export_max_concurrent: int = Field(default=4, ge=1)
 
     # `weather-warehouse demo`: where its PostgreSQL server and sample data live.
     warehouse_data_dir: Path = Path(".data")
