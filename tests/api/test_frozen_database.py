@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -76,10 +76,8 @@ def frozen(server: EmbeddedPostgres) -> Iterator[list[psutil.Process]]:
         yield stopped
     finally:
         for process in stopped:
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
 
 
 def wait_for(condition: object, what: str, attempts: int = 500) -> None:
