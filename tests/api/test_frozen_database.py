@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -29,6 +28,7 @@ from tests.api.conftest import api_settings
 from tests.api.live import LiveServer, serving
 from tests.api.test_errors import assert_problem
 from tests.harness import postgres
+from tests.harness.waiting import wait_for
 from warehouse import migrate
 
 STATION = "USC00000001"
@@ -71,23 +71,13 @@ def frozen(server: EmbeddedPostgres) -> Iterator[list[psutil.Process]]:
         for child in postmaster.children(recursive=True):
             child.send_signal(signal.SIGSTOP)
             stopped.append(child)
-        for process in stopped:  # wait until the kernel says so (bounded)
-            wait_for(lambda p=process: p.status() == psutil.STATUS_STOPPED, "stopped")
+        for process in stopped:  # until the kernel says so
+            wait_for(lambda p=process: p.status() == psutil.STATUS_STOPPED, f"{process} stopped")
         yield stopped
     finally:
         for process in stopped:
             with suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGCONT)
-
-
-def wait_for(condition: object, what: str, attempts: int = 500) -> None:
-    """Poll ``condition`` (a callable) up to ``attempts`` times, 10 ms apart."""
-    assert callable(condition)
-    for _ in range(attempts):
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"never {what}")
 
 
 def get(server: LiveServer, path: str, bound: float = REQUEST_BOUND_S) -> httpx.Response:
@@ -117,11 +107,12 @@ def test_a_frozen_database_gives_503_within_the_deadline_then_the_api_recovers(
 
         # Resumed: the pool replaces the connections it gave up on.
         statuses: list[int] = []
-        for _ in range(100):  # each attempt is bounded, so the loop is too
+
+        def recovered() -> bool:
             statuses.append(get(api, f"/api/weather?station_id={STATION}").status_code)
-            if statuses[-1] == 200:
-                break
-        assert statuses[-1] == 200, statuses
+            return statuses[-1] == 200
+
+        wait_for(recovered, "the API to answer 200 again", timeout=60)
         assert set(statuses) <= {200, 503}
         assert get(api, "/readyz").status_code == 200
 
