@@ -35,6 +35,7 @@ from service import (
 )
 from service.caching import FreshnessCache
 from service.exports import ExportSlots
+from service.forwarded import Forwarded
 from service.openapi import Operation
 from service.pagination import Cursors
 from service.state import AppState
@@ -107,7 +108,8 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.warehouse = state
     app.state.uploads = upload_config
-    app.add_middleware(Observe)
+    app.add_middleware(Forwarded, settings=settings)
+    app.add_middleware(Observe)  # outermost: it also counts and logs the refusals
     return app
 
 

@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import caching, csv_stream, negotiation
+from service import caching, csv_stream, forwarded, negotiation
 from service.models import Format, ListQuery
 from service.pagination import Cursors, scope_of
 from service.problems import bad_parameter, from_validation
@@ -144,14 +144,11 @@ async def _page(
 
 
 def _with_cursor(request: Request, cursor: str) -> str:
-    """This request's absolute URL with ``cursor`` replaced (cheaper than ``URL`` objects)."""
-    scope = request.scope
-    query = scope["query_string"].decode("latin-1")
+    """This request's public URL with ``cursor`` replaced (cheaper than ``URL`` objects)."""
+    query = request.scope["query_string"].decode("latin-1")
     kept = [part for part in query.split("&") if part and _name(part) != "cursor"]
     kept.append(f"cursor={cursor}")  # base64url and '.': nothing to escape
-    host = request.headers.get("host") or "{}:{}".format(*scope["server"])
-    path = scope.get("raw_path") or scope["path"].encode()
-    return f"{scope['scheme']}://{host}{path.decode('latin-1')}?{'&'.join(kept)}"
+    return forwarded.link(request, "&".join(kept))
 
 
 def _name(parameter: str) -> str:

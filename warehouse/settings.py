@@ -9,16 +9,23 @@ show in ``repr``, logs or error messages.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from warehouse.errors import ConfigError, read_secret_file
+
+# An allowed host: a name or address, "*.domain" (any subdomain) or "*" (any).
+HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$")
+# A path prefix: empty, or /segments of unreserved characters (not . or ..).
+PATH_PATTERN = re.compile(r"^(/(?!\.\.?(/|$))[A-Za-z0-9._~-]+)*$")
 
 
 class Settings(BaseSettings):
@@ -73,6 +80,15 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     # Streamed exports (CSV) one API process runs at once; more get a 503.
     export_max_concurrent: int = Field(default=4, ge=1)
+    # Where clients reach the API. Absolute links (next pages) start with
+    # PUBLIC_URL when set; else with the request's host, which must be in
+    # ALLOWED_HOSTS (other hosts are refused), and ROOT_PATH. Proxies in
+    # FORWARDED_ALLOW_IPS may say the scheme, host, prefix and client with
+    # X-Forwarded-Proto/-Host/-Prefix/-For. Comma-separated lists.
+    public_url: str | None = None
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ("localhost", "127.0.0.1", "[::1]")
+    root_path: str = ""
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1",)
 
     # `weather-warehouse demo`: where its PostgreSQL server and sample data live.
     warehouse_data_dir: Path = Path(".data")
@@ -93,6 +109,54 @@ class Settings(BaseSettings):
         ports = str(params.get("port") or "5432").split(",")
         if not all(port.isdigit() for port in ports):
             raise ValueError("has a port that is not a number")
+        return value
+
+    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for host in value:
+            if not HOST_PATTERN.match(host):
+                raise ValueError(f"{host!r} is not a host name, '*.domain' or '*'")
+        return tuple(host.lower() for host in value)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address, a network or '*'") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://weather.example.com")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must have no query, fragment or credentials")
+        if not PATH_PATTERN.match(parts.path.rstrip("/")):
+            raise ValueError("has a path with characters other than letters, digits, ._~-")
+        return value.rstrip("/")
+
+    @field_validator("root_path")
+    @classmethod
+    def _path_prefix(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not PATH_PATTERN.match(value):
+            raise ValueError("must be empty or a path such as /weather (letters, digits, ._~-)")
         return value
 
     def database_call_timeout_s(self) -> float:
