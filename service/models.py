@@ -222,7 +222,7 @@ class FreshnessStationsQuery(ListQuery):
     """Filters of ``GET /api/freshness/stations``."""
 
     station_id: StationFilter = Field(default_factory=list)
-    stale_before: date | None = Field(
+    stale_before: IsoDate | None = Field(
         default=None,
         description="Only stations whose data end before this day (ISO 8601): the late ones.",
     )

@@ -29,6 +29,15 @@ def test_a_date_parameter_that_is_not_an_iso_date_is_a_400_naming_it(
     assert body["detail"].startswith(f"{parameter}: must be an ISO 8601 date")
 
 
+@pytest.mark.parametrize("value", ["0", "1700000000", "2020-01-05T00:00:00"])
+def test_every_date_parameter_takes_only_iso_dates(live: LiveServer, value: str) -> None:
+    response = httpx.get(
+        f"{live.url}/api/freshness/stations", params={"stale_before": value}, timeout=30
+    )
+    body = assert_problem(response, 400)
+    assert body["detail"].startswith("stale_before: must be an ISO 8601 date")
+
+
 def test_an_iso_date_is_accepted(live: LiveServer) -> None:
     response = httpx.get(
         f"{live.url}/api/weather",
