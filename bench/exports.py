@@ -60,6 +60,7 @@ def main() -> int:
     parser.add_argument("--hang-ups", type=int, default=5)
     parser.add_argument("--stall-seconds", type=float, default=10.0)
     parser.add_argument("--limit", type=int, default=50, help="EXPORT_MAX_CONCURRENT")
+    parser.add_argument("--rounds", type=int, default=1, help="bursts against the first server")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
     base = Path(tempfile.mkdtemp(prefix="wh-bench-exports-"))
@@ -70,7 +71,8 @@ def main() -> int:
         url = server.url()
         _load(url, args.data)
         with Serving(url, {"EXPORT_MAX_CONCURRENT": str(args.limit)}) as api:
-            _burst(api, args, f"limit {args.limit}")
+            for round_ in range(1, args.rounds + 1):
+                _burst(api, args, f"limit {args.limit}, round {round_}")
         with Serving(url, {}) as api:
             _burst(api, args, "the default limit")
     finally:
