@@ -34,6 +34,8 @@ from service import (
     yields,
 )
 from service.caching import FreshnessCache
+from service.exports import ExportSlots
+from service.forwarded import Forwarded
 from service.openapi import Operation
 from service.pagination import Cursors
 from service.state import AppState
@@ -53,8 +55,7 @@ def create_app(settings: Settings) -> Starlette:
     pool = db.async_pool(settings, read=True)
 
     async def load_freshness() -> queries.Freshness:
-        async with pool.connection() as conn:
-            return await queries.freshness(conn)
+        return await pool.run(queries.freshness)
 
     def on_refresh(value: queries.Freshness) -> None:
         metrics.record_freshness(value)
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
         pool=pool,
         freshness=FreshnessCache(load_freshness, on_refresh=on_refresh),
         cursors=Cursors.from_settings(settings),
+        exports=ExportSlots(settings.export_max_concurrent),
     )
     upload_config = uploads.UploadConfig.from_settings(settings)
 
@@ -106,7 +108,8 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.warehouse = state
     app.state.uploads = upload_config
-    app.add_middleware(Observe)
+    app.add_middleware(Forwarded, settings=settings)
+    app.add_middleware(Observe)  # outermost: it also counts and logs the refusals
     return app
 
 

@@ -3,8 +3,9 @@
 Data change only when an ingest run finishes, so the latest finished run is a
 validator for every data response. It is read from the database at most once
 a second per process (a single-flight refresh), and a request whose
-``If-None-Match`` or ``If-Modified-Since`` still matches is answered 304
-before any data query runs.
+``If-None-Match`` or ``If-Modified-Since`` still matches is answered 304,
+once the request is known to be valid and its resource to exist: a 304
+never stands in for a 400 or a 404 (RFC 9110 section 13.2.1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
 from types import MappingProxyType
+from typing import NamedTuple
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -43,24 +45,43 @@ class FreshnessCache:
         self._on_refresh = on_refresh
         self._value: Freshness | None = None
         self._loaded_at = -float("inf")
-        self._lock = asyncio.Lock()
+        self._flight: asyncio.Task[Freshness] | None = None
 
     async def get(self) -> Freshness:
-        """The cached value, refreshed first if it is older than the interval."""
+        """The cached value, refreshed first if it is older than the interval.
+
+        Concurrent callers share one refresh and its outcome: when the
+        database does not answer, they all fail together at its deadline
+        rather than each waiting for its own attempt in turn.
+        """
         if time.monotonic() - self._loaded_at < self._interval and self._value is not None:
             return self._value
-        async with self._lock:
-            # Another request may have refreshed it while this one waited.
-            if time.monotonic() - self._loaded_at >= self._interval or self._value is None:
-                self._value = await self._load()
-                self._loaded_at = time.monotonic()
-                if self._on_refresh is not None:
-                    self._on_refresh(self._value)
-            return self._value
+        if self._flight is None:
+            self._flight = asyncio.create_task(self._refresh())
+            self._flight.add_done_callback(_retrieve)
+        # Shielded: a caller that goes away does not cancel the others' refresh.
+        return await asyncio.shield(self._flight)
+
+    async def _refresh(self) -> Freshness:
+        try:
+            value = await self._load()
+        finally:
+            self._flight = None
+        self._value = value
+        self._loaded_at = time.monotonic()
+        if self._on_refresh is not None:
+            self._on_refresh(value)
+        return value
 
     def expire(self) -> None:
         """Forget the cached value (the next request reads it again)."""
         self._loaded_at = -float("inf")
+
+
+def _retrieve(task: asyncio.Task[Freshness]) -> None:
+    # Every waiter may have gone; mark the outcome seen so asyncio logs nothing.
+    if not task.cancelled():
+        task.exception()
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,6 +99,25 @@ def validators(freshness: Freshness, variant: str) -> Mapping[str, str]:
     headers["ETag"] = f'W/"{freshness.run_id}-{stamp:x}-{variant}"'
     headers["Last-Modified"] = format_datetime(freshness.finished_at.astimezone(UTC), usegmt=True)
     return MappingProxyType(headers)
+
+
+class Conditional(NamedTuple):
+    """The validators of a response, and the 304 to send instead when they still match."""
+
+    headers: Mapping[str, str]
+    not_modified: Response | None
+
+
+async def conditional(
+    request_headers: Headers, freshness: FreshnessCache, variant: str
+) -> Conditional:
+    """Validators for the current data and the client's conditional headers.
+
+    Call it only once the request is validated (and, for a single resource,
+    once it is known to exist): the 304 it may return is a success.
+    """
+    headers = validators(await freshness.get(), variant)
+    return Conditional(headers, not_modified(request_headers, headers))
 
 
 def not_modified(request_headers: Headers, headers: Mapping[str, str]) -> Response | None:

@@ -44,6 +44,9 @@ def serve(settings: Settings, host: str, port: int) -> int:
         access_log=False,  # the app writes its own, with the request id
         log_config=None,  # keep warehouse.logs' one handler
         server_header=False,
+        # The app applies X-Forwarded-* itself (service.forwarded), from the
+        # same FORWARDED_ALLOW_IPS, once it knows whether the peer is trusted.
+        proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     server = GracefulServer(config)

@@ -4,6 +4,12 @@ The stream holds a pooled connection only while it fetches a chunk, so a slow
 reader never pins one, and a client that disconnects mid-stream cancels the
 generator between or during fetches; the pool gets its connection back either
 way.
+
+Memory per export is one rendered chunk: the rows are let go before the
+first byte of it is sent, and it is sent in slices, so that the server's
+write buffer holds a slice, not a chunk. The next chunk is fetched only when
+the reader has taken this one (uvicorn waits for a paused transport to drain
+before it accepts more), so a slow reader slows the export, never grows it.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from starlette.responses import StreamingResponse
+from service.exports import ExportResponse, Slot
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 5_000
+SLICE_BYTES = 64 * 1024  # uvicorn's write buffer high-water mark
 
 
 def line(values: Iterable[object]) -> str:
@@ -43,15 +50,20 @@ async def chunks(
     yield line(header).encode()
     rows = first
     while rows:
-        yield "".join([render(row) for row in rows]).encode()
-        if len(rows) < CHUNK_ROWS:
+        last, complete = rows[-1], len(rows) < CHUNK_ROWS
+        data = "".join([render(row) for row in rows]).encode()
+        rows = ()  # before a slow reader keeps this generator waiting
+        for start in range(0, len(data), SLICE_BYTES):
+            yield data[start : start + SLICE_BYTES]
+        del data
+        if complete:
             return
-        rows = await fetch_after(rows[-1])
+        rows = await fetch_after(last)
 
 
 def response(
-    body: AsyncIterator[bytes], headers: Mapping[str, str], filename: str
-) -> StreamingResponse:
-    """A streamed CSV download named ``filename``."""
+    body: AsyncIterator[bytes], headers: Mapping[str, str], filename: str, slot: Slot
+) -> ExportResponse:
+    """A streamed CSV download named ``filename``; ``slot`` is given back when it ends."""
     all_headers = {**headers, "Content-Disposition": f'attachment; filename="{filename}"'}
-    return StreamingResponse(body, headers=all_headers, media_type=MEDIA_TYPE)
+    return ExportResponse(body, slot, all_headers, MEDIA_TYPE)

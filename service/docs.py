@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import html
+import json
 from collections.abc import Sequence
 
 import orjson
@@ -18,41 +21,55 @@ _PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Weather Warehouse API</title>
-<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
-<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
+<link rel="stylesheet" href="{root}/docs/assets/swagger-ui.css">
+<link rel="icon" type="image/png" href="{root}/docs/assets/favicon-32x32.png">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script src="/docs/init.js"></script>
+<script src="{root}/docs/assets/swagger-ui-bundle.js"></script>
+<script src="{root}/docs/init.js"></script>
 </body>
 </html>
 """
 
 # A separate script rather than an inline one, so a strict CSP can forbid inline code.
-_INIT = b"""window.ui = SwaggerUIBundle({
-  url: "/openapi.json",
+_INIT = """window.ui = SwaggerUIBundle({{
+  url: {spec},
   dom_id: "#swagger-ui",
   deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis],
-});
+}});
 """
 
 
 def routes(operations: Sequence[openapi.Operation], version: str) -> list[BaseRoute]:
-    """The documentation routes for ``operations``."""
-    document = orjson.dumps(
-        openapi.document(operations, title="Weather Warehouse API", version=version)
-    )
+    """The documentation routes for ``operations``.
+
+    Under a path prefix (the request's ``root_path``: ``ROOT_PATH``,
+    ``PUBLIC_URL`` or a trusted ``X-Forwarded-Prefix``) the page loads its
+    assets and the document from under the prefix, and the document names
+    the prefix as its server, so that "Try it out" calls the right URLs.
+    """
+    document = openapi.document(operations, title="Weather Warehouse API", version=version)
+
+    @functools.lru_cache(maxsize=16)
+    def rendered(root: str) -> tuple[bytes, str, bytes]:
+        spec = {**document, "servers": [{"url": root}]} if root else document
+        page = _PAGE.format(root=html.escape(root))
+        init = _INIT.format(spec=json.dumps(f"{root}/openapi.json")).encode()
+        return orjson.dumps(spec), page, init
+
+    def root_of(request: Request) -> str:
+        return str(request.scope.get("root_path", ""))
 
     async def openapi_json(request: Request) -> Response:
-        return Response(document, media_type="application/json")
+        return Response(rendered(root_of(request))[0], media_type="application/json")
 
     async def docs_page(request: Request) -> Response:
-        return HTMLResponse(_PAGE)
+        return HTMLResponse(rendered(root_of(request))[1])
 
     async def docs_init(request: Request) -> Response:
-        return Response(_INIT, media_type="text/javascript")
+        return Response(rendered(root_of(request))[2], media_type="text/javascript")
 
     return [
         Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),

@@ -37,9 +37,13 @@ def _run(run: queries.Run | None) -> dict[str, Any] | None:
 
 async def _report(state: AppState) -> tuple[queries.Freshness, bytes]:
     """The report as JSON, and the validators' source: the run it names."""
-    async with state.pool.connection() as conn:
-        last, ok = await queries.last_runs(conn)
-        totals = await queries.totals(conn)
+
+    async def read(
+        conn: queries.Conn,
+    ) -> tuple[tuple[queries.Run | None, queries.Run | None], queries.Totals]:
+        return await queries.last_runs(conn), await queries.totals(conn)
+
+    (last, ok), totals = await state.pool.run(read)
     body = {
         "last_run": _run(last),
         "last_successful_run": _run(ok),

@@ -1,7 +1,7 @@
 """The one flow every list endpoint follows.
 
 query string → validated query model → representation (JSON or CSV, else 406)
-→ validators (304 if unchanged) → cursor → keyset query → rows in the asked
+→ cursor (400 if bad) → validators (304 if unchanged) → keyset query → rows in the asked
 units → page with ``next`` (body and ``Link`` header), or a CSV stream.
 
 Each resource module describes itself with a :class:`Listing`; this module
@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import caching, csv_stream, negotiation
+from service import caching, csv_stream, forwarded, negotiation
 from service.models import Format, ListQuery
 from service.pagination import Cursors, scope_of
 from service.problems import bad_parameter, from_validation
@@ -86,11 +86,11 @@ def endpoint(listing: Listing[Q]) -> Callable[[Request], Awaitable[Response]]:
         query = parse_query(listing.query_model, request.query_params)
         fmt = negotiation.choose(request.headers.get("accept"), query.format, FORMATS)
         state: AppState = request.app.state.warehouse
-        headers = caching.validators(await state.freshness.get(), fmt.value)
-        unchanged = caching.not_modified(request.headers, headers)
+        # The cursor is checked before the validators: a bad one is a 400, never a 304.
+        after = _after(listing, state.cursors, _scope(listing, query), query.cursor)
+        headers, unchanged = await caching.conditional(request.headers, state.freshness, fmt.value)
         if unchanged is not None:
             return unchanged
-        after = _after(listing, state.cursors, _scope(listing, query), query.cursor)
         if fmt is Format.csv:
             return await _csv(listing, state, query, after, headers)
         return await _page(listing, state, request, query, after=after, headers=headers)
@@ -123,8 +123,7 @@ async def _page(
     after: Key | None,
     headers: Mapping[str, str],
 ) -> Response:
-    async with state.pool.connection() as conn:
-        rows = await listing.fetch(conn, query, after, query.limit + 1)
+    rows = await state.pool.run(lambda conn: listing.fetch(conn, query, after, query.limit + 1))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_url = cursor = None
@@ -145,14 +144,11 @@ async def _page(
 
 
 def _with_cursor(request: Request, cursor: str) -> str:
-    """This request's absolute URL with ``cursor`` replaced (cheaper than ``URL`` objects)."""
-    scope = request.scope
-    query = scope["query_string"].decode("latin-1")
+    """This request's public URL with ``cursor`` replaced (cheaper than ``URL`` objects)."""
+    query = request.scope["query_string"].decode("latin-1")
     kept = [part for part in query.split("&") if part and _name(part) != "cursor"]
     kept.append(f"cursor={cursor}")  # base64url and '.': nothing to escape
-    host = request.headers.get("host") or "{}:{}".format(*scope["server"])
-    path = scope.get("raw_path") or scope["path"].encode()
-    return f"{scope['scheme']}://{host}{path.decode('latin-1')}?{'&'.join(kept)}"
+    return forwarded.link(request, "&".join(kept))
 
 
 def _name(parameter: str) -> str:
@@ -162,15 +158,24 @@ def _name(parameter: str) -> str:
 async def _csv(
     listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: Mapping[str, str]
 ) -> Response:
-    async def fetch_after(row: Row) -> Sequence[Row]:
-        async with state.pool.connection() as conn:
-            return await listing.fetch(conn, query, listing.key(row), csv_stream.CHUNK_ROWS)
+    async def fetch(after: Key | None) -> Sequence[Row]:
+        async with state.exports.fetching:
+            return await state.pool.run(
+                lambda conn: listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
+            )
 
-    # The first chunk is read before the response starts, so that a database
-    # outage is still a clean 503 rather than a truncated download.
-    async with state.pool.connection() as conn:
-        first = await listing.fetch(conn, query, after, csv_stream.CHUNK_ROWS)
+    async def fetch_after(row: Row) -> Sequence[Row]:
+        return await fetch(listing.key(row))
+
+    slot = state.exports.claim()
+    try:
+        # The first chunk is read before the response starts, so that a database
+        # outage is still a clean 503 rather than a truncated download.
+        first = await fetch(after)
+    except BaseException:
+        slot.release()
+        raise
     body = csv_stream.chunks(
         first, fetch_after, listing.csv_header[query.units], listing.to_csv[query.units]
     )
-    return csv_stream.response(body, headers, f"{listing.name}.csv")
+    return csv_stream.response(body, headers, f"{listing.name}.csv", slot)

@@ -8,12 +8,14 @@ checks every response against these schemas through ``/openapi.json``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -33,6 +35,24 @@ Year = Annotated[int, Field(ge=1000, le=9999)]
 # Epoch milliseconds within the dates PostgreSQL and Python both handle.
 EpochMs = Annotated[int, Field(ge=-62_135_596_800_000, le=253_402_300_799_999)]
 MAX_STATION_FILTER = 100
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+ISO_DATE_FORM = "an ISO 8601 date, YYYY-MM-DD (e.g. 2020-01-31)"
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD``: pydantic's lax ``date`` would read ``0`` or ``86400`` as Unix time."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError(f"must be {ISO_DATE_FORM}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"must be {ISO_DATE_FORM}: {exc}") from None
+
+
+# A date query parameter: the JSON schema stays ``format: date``.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 # The station filter of the weather and stats lists: one meaning, one definition.
 StationFilter = Annotated[
     list[StationId],
@@ -78,8 +98,8 @@ class WeatherQuery(ListQuery):
     """Filters of ``GET /api/weather``."""
 
     station_id: StationFilter = Field(default_factory=list)
-    start_date: date | None = Field(default=None, description="First day, ISO 8601 (inclusive).")
-    end_date: date | None = Field(default=None, description="Last day, ISO 8601 (inclusive).")
+    start_date: IsoDate | None = Field(default=None, description="First day, ISO 8601 (inclusive).")
+    end_date: IsoDate | None = Field(default=None, description="Last day, ISO 8601 (inclusive).")
     from_ms: EpochMs | None = Field(
         default=None,
         alias="from",
@@ -202,7 +222,7 @@ class FreshnessStationsQuery(ListQuery):
     """Filters of ``GET /api/freshness/stations``."""
 
     station_id: StationFilter = Field(default_factory=list)
-    stale_before: date | None = Field(
+    stale_before: IsoDate | None = Field(
         default=None,
         description="Only stations whose data end before this day (ISO 8601): the late ones.",
     )

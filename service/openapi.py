@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from service.forwarded import UNCHECKED_PATHS
 from service.models import Problem
 
 REF = "#/components/schemas/{model}"
@@ -168,6 +169,8 @@ def _operation(
         }
     for code in op.problems:
         responses[str(code)] = _problem_response(code)
+    if op.path not in UNCHECKED_PATHS:  # a host that is not served (service.forwarded)
+        responses["421"] = _problem_response(421)
     responses["500"] = _problem_response(500)
     body: dict[str, Any] = {
         "summary": op.summary,

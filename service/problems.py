@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from warehouse.errors import DatabaseUnavailable, WarehouseError
+from warehouse.errors import DatabaseTimeout, DatabaseUnavailable, WarehouseError
 
 log = logging.getLogger("service")
 
@@ -134,6 +134,9 @@ async def database_error(request: Request, exc: Exception) -> Response:
 async def warehouse_error(request: Request, exc: Exception) -> Response:
     """Handler for the warehouse's own errors: their HTTP status, their message."""
     assert isinstance(exc, WarehouseError)
+    if isinstance(exc, DatabaseTimeout):
+        log.warning("database timeout", extra={"error": exc.message, "path": request.url.path})
+        return unavailable(request, exc.message)
     if isinstance(exc, DatabaseUnavailable):
         return unavailable(request, "connection failed")
     if exc.http_status >= 500:

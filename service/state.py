@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg_pool import AsyncConnectionPool
-
 from service.caching import FreshnessCache
+from service.exports import ExportSlots
 from service.pagination import Cursors
+from warehouse.db import BoundedPool
 from warehouse.settings import Settings
 
 
@@ -16,6 +16,7 @@ class AppState:
     """Shared by every request of one app (``request.app.state.warehouse``)."""
 
     settings: Settings
-    pool: AsyncConnectionPool
+    pool: BoundedPool
     freshness: FreshnessCache
     cursors: Cursors
+    exports: ExportSlots

@@ -92,20 +92,24 @@ async def station_detail(request: Request) -> Response:
     query = listing.parse_query(StationQuery, request.query_params)
     negotiation.choose(request.headers.get("accept"), None, (Format.json,))
     station_id = request.path_params["station_id"]
+    if not _STATION_ID.match(station_id):
+        raise _no_station(station_id)
     state: AppState = request.app.state.warehouse
-    headers = caching.validators(await state.freshness.get(), "json")
-    unchanged = caching.not_modified(request.headers, headers)
+    # Validators before the row, so that they never claim newer data than it
+    # holds; the 304 only after it, so that it never stands in for a 404.
+    headers, unchanged = await caching.conditional(request.headers, state.freshness, "json")
+    row = await state.pool.run(lambda conn: queries.station(conn, station_id))
+    if row is None:
+        raise _no_station(station_id)
     if unchanged is not None:
         return unchanged
-    row = None
-    if _STATION_ID.match(station_id):
-        async with state.pool.connection() as conn:
-            row = await queries.station(conn, station_id)
-    if row is None:
-        raise ApiProblem(404, f"no station {station_id!r}")
     to_json = station_metric if query.units is Units.metric else station_imperial
     body = {**to_json(row), "units": query.units.value}
     return Response(orjson.dumps(body), 200, dict(headers), media_type=negotiation.JSON)
+
+
+def _no_station(station_id: str) -> ApiProblem:
+    return ApiProblem(404, f"no station {station_id!r}")
 
 
 ROUTES = [

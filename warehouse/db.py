@@ -6,15 +6,36 @@ names host, port, database and user, never the password.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg_pool import AsyncConnectionPool
 
-from warehouse.errors import ConfigError, DatabaseUnavailable, first_line
+from warehouse.errors import ConfigError, DatabaseTimeout, DatabaseUnavailable, first_line
 from warehouse.settings import Settings
+
+log = logging.getLogger("warehouse.db")
+T = TypeVar("T")
+
+# TCP keepalives and a user timeout: a peer that vanished (a failover, a
+# partition, a dropped NAT entry) is noticed in about a minute instead of the
+# kernel's two hours; a connection whose writes go unacknowledged for 60 s
+# is dropped. A server that is alive but frozen still acknowledges, which
+# only a client-side deadline catches (BoundedPool.run). A connection URL
+# that sets any of these keeps its own values.
+TCP_KEEPALIVES: dict[str, str | int] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
 
 
 def conninfo(
@@ -38,6 +59,8 @@ def conninfo(
         "connect_timeout": settings.database_connect_timeout_s,
         "application_name": application_name,
     }
+    given = _parameters(base)
+    extra.update({key: value for key, value in TCP_KEEPALIVES.items() if key not in given})
     if url is None:
         for key, value in (
             ("host", settings.pghost),
@@ -63,6 +86,13 @@ def conninfo(
         # The parser's message may quote the URL, password included: say less.
         source = "DATABASE_READ_URL" if read and settings.database_read_url else "DATABASE_URL"
         raise ConfigError(f"{source} is not a valid PostgreSQL connection URL") from None
+
+
+def _parameters(url: str) -> dict[str, Any]:
+    try:
+        return pg_conninfo.conninfo_to_dict(url) if url else {}
+    except psycopg.ProgrammingError:
+        return {}  # make_conninfo below reports it without echoing the URL
 
 
 def describe(info: str) -> str:
@@ -103,7 +133,7 @@ def async_pool(
     *,
     read: bool = True,
     application_name: str = "weather-warehouse-api",
-) -> AsyncConnectionPool:
+) -> BoundedPool:
     """An unopened async pool whose connections are checked before use when idle.
 
     The caller opens it (``await pool.open()``) in the app's lifespan. Opening
@@ -119,17 +149,69 @@ def async_pool(
         read_only=read,
     )
     idle = IdleCheck()
-    return AsyncConnectionPool(
+    call_timeout = settings.database_call_timeout_s()
+    return BoundedPool(
         info,
+        call_timeout_s=call_timeout,
         min_size=settings.database_pool_min_size,
         max_size=settings.database_pool_max_size,
         open=False,
         # The API only reads: autocommit spares a BEGIN and a ROLLBACK per request.
         kwargs={"autocommit": True},
         check=idle.check,
-        timeout=settings.database_connect_timeout_s,
+        timeout=min(float(settings.database_connect_timeout_s), call_timeout),
         name="read" if read else "primary",
     )
+
+
+class BoundedPool(AsyncConnectionPool):
+    """A pool whose :meth:`run` answers within a deadline, even if the server never does.
+
+    The statement timeout is enforced by the server: a frozen or unreachable
+    server enforces nothing, and psycopg's own cancellation of an interrupted
+    query waits for that same server (up to 10 s). So the work runs in a task
+    of its own; at the deadline the caller gets :class:`DatabaseTimeout` at
+    once, and the task is cancelled and left to finish in the background,
+    where the pool discards its connection.
+    """
+
+    def __init__(self, *args: Any, call_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.call_timeout_s = call_timeout_s
+        self._abandoned: set[asyncio.Task[Any]] = set()
+
+    async def run(
+        self,
+        work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """``work`` on a pooled connection, bounded by ``timeout`` (default: the call timeout)."""
+        limit = self.call_timeout_s if timeout is None else timeout
+        task = asyncio.create_task(self._borrow(work, limit))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), limit)
+        except TimeoutError:
+            raise DatabaseTimeout(f"no answer within {limit:g} s") from None
+        finally:
+            if not task.done():
+                self._abandon(task)
+
+    async def _borrow(
+        self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]], limit: float
+    ) -> T:
+        async with self.connection(timeout=min(self.timeout, limit)) as conn:
+            return await work(conn)
+
+    def _abandon(self, task: asyncio.Task[Any]) -> None:
+        task.cancel()
+        self._abandoned.add(task)  # a reference, so that the task is not collected
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("abandoned database call ended: %r", task.exception())
 
 
 class IdleCheck:

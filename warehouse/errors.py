@@ -53,6 +53,12 @@ class DatabaseUnavailable(WarehouseError):
     title = "Database unavailable"
 
 
+class DatabaseTimeout(DatabaseUnavailable):
+    """The database did not answer in time (frozen, partitioned, or overloaded)."""
+
+    title = "Database timeout"
+
+
 class MigrationFailed(WarehouseError):
     """A migration failed; the schema stays at the previous version."""
 

@@ -9,16 +9,23 @@ show in ``repr``, logs or error messages.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from warehouse.errors import ConfigError, read_secret_file
+
+# An allowed host: a name or address, "*.domain" (any subdomain) or "*" (any).
+HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$")
+# A path prefix: empty, or /segments of unreserved characters (not . or ..).
+PATH_PATTERN = re.compile(r"^(/(?!\.\.?(/|$))[A-Za-z0-9._~-]+)*$")
 
 
 class Settings(BaseSettings):
@@ -39,6 +46,10 @@ class Settings(BaseSettings):
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
     database_pool_min_size: int = Field(default=1, ge=0)
     database_pool_max_size: int = Field(default=10, ge=1)
+    # The API's client-side bound on one database call (pool wait, connect,
+    # query): the statement timeout is enforced by the server, so it cannot
+    # help when the server does not answer at all. None: derived, see below.
+    database_client_timeout_s: float | None = Field(default=None, gt=0, le=300)
 
     # Logging: JSON in containers, readable lines in a terminal.
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -67,6 +78,17 @@ class Settings(BaseSettings):
     upload_token_file: Path | None = None
     upload_s3_prefix: str | None = None
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    # Streamed exports (CSV) one API process runs at once; more get a 503.
+    export_max_concurrent: int = Field(default=4, ge=1)
+    # Where clients reach the API. Absolute links (next pages) start with
+    # PUBLIC_URL when set; else with the request's host, which must be in
+    # ALLOWED_HOSTS (other hosts are refused), and ROOT_PATH. Proxies in
+    # FORWARDED_ALLOW_IPS may say the scheme, host, prefix and client with
+    # X-Forwarded-Proto/-Host/-Prefix/-For. Comma-separated lists.
+    public_url: str | None = None
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ("localhost", "127.0.0.1", "[::1]")
+    root_path: str = ""
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1",)
 
     # `weather-warehouse demo`: where its PostgreSQL server and sample data live.
     warehouse_data_dir: Path = Path(".data")
@@ -88,6 +110,66 @@ class Settings(BaseSettings):
         if not all(port.isdigit() for port in ports):
             raise ValueError("has a port that is not a number")
         return value
+
+    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for host in value:
+            if not HOST_PATTERN.match(host):
+                raise ValueError(f"{host!r} is not a host name, '*.domain' or '*'")
+        return tuple(host.lower() for host in value)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address, a network or '*'") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://weather.example.com")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must have no query, fragment or credentials")
+        if not PATH_PATTERN.match(parts.path.rstrip("/")):
+            raise ValueError("has a path with characters other than letters, digits, ._~-")
+        return value.rstrip("/")
+
+    @field_validator("root_path")
+    @classmethod
+    def _path_prefix(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not PATH_PATTERN.match(value):
+            raise ValueError("must be empty or a path such as /weather (letters, digits, ._~-)")
+        return value
+
+    def database_call_timeout_s(self) -> float:
+        """``DATABASE_CLIENT_TIMEOUT_S``, else the statement timeout plus 1 s (30 s without one).
+
+        The extra second lets the server's own statement timeout win for a
+        merely slow query, which then reports itself as such.
+        """
+        if self.database_client_timeout_s is not None:
+            return self.database_client_timeout_s
+        if self.database_statement_timeout_ms == 0:
+            return 30.0
+        return self.database_statement_timeout_ms / 1000 + 1.0
 
     def database_password(self) -> str | None:
         """The password from ``DATABASE_PASSWORD_FILE`` or ``PGPASSWORD``, if any."""

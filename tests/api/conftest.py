@@ -38,6 +38,8 @@ def api_settings(url: str, **overrides: object) -> Settings:
         "database_url": SecretStr(url),
         "cursor_secret": SecretStr(CURSOR_SECRET),
         "log_format": "text",
+        # Starlette's TestClient sends "Host: testserver".
+        "allowed_hosts": ("testserver", "localhost", "127.0.0.1"),
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

@@ -239,9 +239,8 @@ def test_ingest_cronjob_reads_noaa_stations_anonymously(
     assert row == [("USC00110072", 56, -12, 3)]
 
 
-# Read by libraries rather than by Settings: libpq (PGSSLMODE) and uvicorn
-# (FORWARDED_ALLOW_IPS).
-NATIVE_VARIABLES = {"PGSSLMODE", "FORWARDED_ALLOW_IPS"}
+# Read by a library rather than by Settings: libpq (PGSSLMODE).
+NATIVE_VARIABLES = {"PGSSLMODE"}
 
 
 def referenced_secrets(objects: list[chart.Manifest]) -> pods.Secrets:

@@ -1,0 +1,247 @@
+"""Concurrent CSV exports: the API's memory with many slow or stalled readers.
+
+Prints figures; asserts nothing (memory is measured, not asserted).
+
+    .venv/bin/python bench/exports.py [--data ../shared/data] [--exports 50]
+        [--full-readers 5] [--hang-ups 5] [--stall-seconds 10] [--limit 50]
+
+1. Starts a throwaway PostgreSQL and loads ``wx_data`` (1.7 M rows) through
+   the ingest job.
+2. Starts ``weather-warehouse serve`` (one worker) with ``EXPORT_MAX_CONCURRENT``
+   set to ``--limit`` (50 by default, so that every export runs: the point is
+   the memory of one export times fifty, not the limit's refusals).
+3. Opens ``--exports`` connections on loopback, each asking for the whole table
+   as CSV at once: a few read it all, a few hang up after the first 64 KiB, the
+   rest read the response head and then stall (read nothing more).
+4. Samples the server's RSS every 50 ms: before, the peak while the exports
+   run, and after every connection has gone and the server has no request in
+   flight. Bounded: the full readers get 300 s, the stall lasts
+   ``--stall-seconds``, the drain 60 s.
+5. Then the same burst against a server with the default limit: most exports
+   are refused at once (503), the others run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+from pydantic import SecretStr
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
+from ingest_job.run import ingest  # noqa: E402
+from warehouse import migrate  # noqa: E402
+from warehouse.settings import Settings  # noqa: E402
+
+PATH = "/api/weather?format=csv"
+MiB = 2**20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--exports", type=int, default=50)
+    parser.add_argument("--full-readers", type=int, default=5)
+    parser.add_argument("--hang-ups", type=int, default=5)
+    parser.add_argument("--stall-seconds", type=float, default=10.0)
+    parser.add_argument("--limit", type=int, default=50, help="EXPORT_MAX_CONCURRENT")
+    parser.add_argument("--rounds", type=int, default=1, help="bursts against the first server")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+    base = Path(tempfile.mkdtemp(prefix="wh-bench-exports-"))
+    base.chmod(0o755)
+    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
+    server.start()
+    try:
+        url = server.url()
+        _load(url, args.data)
+        with Serving(url, {"EXPORT_MAX_CONCURRENT": str(args.limit)}) as api:
+            for round_ in range(1, args.rounds + 1):
+                _burst(api, args, f"limit {args.limit}, round {round_}")
+        with Serving(url, {}) as api:
+            _burst(api, args, "the default limit")
+    finally:
+        server.stop(mode="immediate")
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def _load(url: str, data: Path) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate.migrate(conn)
+    settings = Settings(database_url=SecretStr(url), log_format="text", log_level="WARNING")
+    started = time.perf_counter()
+    report = ingest(settings, [str(data / "wx_data")])
+    seconds = time.perf_counter() - started
+    print(f"loaded {report.rows_inserted:,} rows through the ingest job in {seconds:.1f} s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+class Serving:
+    """``weather-warehouse serve`` on a free port with extra ``env``; SIGTERM afterwards."""
+
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", **env}
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Serving:
+        self.process = subprocess.Popen(
+            [str(REPO / ".venv" / "bin" / "weather-warehouse"), "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if "Uvicorn running on" in line:
+                break
+        else:
+            raise RuntimeError("the API did not start")
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()
+        self.ps = psutil.Process(self.process.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+    def rss(self) -> int:
+        return int(self.ps.memory_info().rss)
+
+    def in_flight(self) -> float:
+        """Requests in flight besides the one asking (the metrics gauge)."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith("weather_warehouse_http_requests_in_flight "):
+                return float(line.split()[1]) - 1
+        raise RuntimeError("no in-flight gauge in /metrics")
+
+
+def _open(api: Serving) -> tuple[socket.socket, int, bytes]:
+    """A connection that asked for the export; its status and what came with the head."""
+    sock = socket.create_connection(("127.0.0.1", api.port), timeout=60)
+    sock.sendall(f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    received = b""
+    while b"\r\n\r\n" not in received:
+        data = sock.recv(4096)
+        if not data:
+            break
+        received += data
+    status = int(received.split(b" ", 2)[1]) if received.startswith(b"HTTP/1.1 ") else 0
+    return sock, status, received
+
+
+class Burst:
+    """Many exports at once against one server, each in a thread of its own."""
+
+    def __init__(self, api: Serving) -> None:
+        self.api = api
+        self.statuses: Counter[int] = Counter()
+        self.stalled: list[socket.socket] = []
+        self.full_rows: list[int] = []
+        self.lock = threading.Lock()
+
+    def export(self, kind: str) -> None:
+        """One export: ``full`` reads it all, ``hang-up`` 64 KiB, ``stall`` only the head."""
+        if kind == "full":
+            self._read_all()
+            return
+        sock, status, head = _open(self.api)
+        with self.lock:
+            self.statuses[status] += 1
+        if kind == "stall" and status == 200:
+            with self.lock:
+                self.stalled.append(sock)
+            return
+        size = len(head)
+        while size < 64 * 1024:
+            data = sock.recv(1 << 16)
+            if not data:
+                break
+            size += len(data)
+        sock.close()
+
+    def _read_all(self) -> None:
+        # Through httpx, which checks the chunked framing: a cut stream is an error.
+        lines, code = 0, 0
+        try:
+            with httpx.stream("GET", f"{self.api.url}{PATH}", timeout=300) as response:
+                code = response.status_code
+                lines = sum(chunk.count(b"\n") for chunk in response.iter_bytes())
+        except httpx.HTTPError:
+            lines = 0
+        with self.lock:
+            self.statuses[code] += 1
+            if code == 200:
+                self.full_rows.append(lines - 1)
+
+
+def _burst(api: Serving, args: argparse.Namespace, limit: str) -> None:
+    before = api.rss()
+    peak = before
+    sampling = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not sampling.wait(0.05):
+            peak = max(peak, api.rss())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    burst = Burst(api)
+    kinds = ["full"] * args.full_readers + ["hang-up"] * args.hang_ups
+    kinds += ["stall"] * (args.exports - len(kinds))
+    started = time.monotonic()
+    threads = [threading.Thread(target=burst.export, args=(kind,), daemon=True) for kind in kinds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    remaining = args.stall_seconds - (time.monotonic() - started)
+    if remaining > 0:
+        sampling.wait(remaining)  # the stalled readers stay stalled this long at least
+    during = peak
+    for sock in burst.stalled:
+        sock.close()
+    deadline = time.monotonic() + 60
+    while api.in_flight() > 0 and time.monotonic() < deadline:
+        sampling.wait(0.1)
+    sampling.set()
+    sampler.join()
+    after = api.rss()
+    print(
+        f"{args.exports} concurrent CSV exports of the whole table ({limit}): "
+        f"{args.full_readers} to read it all, {args.hang_ups} to hang up after 64 KiB, the rest "
+        f"to stall for {args.stall_seconds:g} s; statuses {dict(burst.statuses)}, "
+        f"{len(burst.stalled)} stalled"
+    )
+    rows = ", ".join(f"{n:,}" for n in burst.full_rows) or "none (refused)"
+    print(f"  rows the full readers got: {rows}")
+    print(
+        f"  server RSS: before {before / MiB:.0f} MiB, peak {during / MiB:.0f} MiB "
+        f"(+{(during - before) / MiB:.0f} MiB, {(during - before) / MiB / args.exports:.1f} MiB "
+        f"per export asked), after all ended {after / MiB:.0f} MiB "
+        f"(+{(after - before) / MiB:.0f} MiB)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
