@@ -1,6 +1,12 @@
 """Ingest benchmark on the real data: fresh load, the bare floor, re-run, changed files, RSS.
 
     .venv/bin/python bench/ingest.py [--data ../shared/data] [--database-url URL]
+    .venv/bin/python bench/ingest.py --memory 10,100,1000   # peak RSS per format and MB
+
+``--memory`` loads one generated file (tests/harness/ghcn_data.py) of each
+format and size (MB) into a fresh database with the real command and prints
+its peak RSS; the files are written to a temporary folder and deleted after
+each run.
 
 Each ingest runs as the real command in a child process (its wall time and
 peak RSS are measured from outside; the run's own duration comes from its
@@ -93,12 +99,13 @@ print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "maxrss_kib": usage
 """
 
 
-def run_ingest(url: str, *sources: Path) -> dict[str, float]:
+def run_ingest(url: str, *sources: Path, accept: tuple[int, ...] = (0,)) -> dict[str, float]:
     """The real command in a child process: wall time, peak RSS, the run's own figures."""
     command = [sys.executable, "-m", "command", "ingest"]
     for source in sources:
         command += ["--source", str(source)]
-    env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO",
+           "INGEST_MAX_FILE_BYTES": str(8 * 1024**3)}  # fmt: skip
     env.pop("PUSHGATEWAY_URL", None)
     env.pop("CLOUDWATCH_NAMESPACE", None)
     with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: the log never blocks
@@ -111,7 +118,7 @@ def run_ingest(url: str, *sources: Path) -> dict[str, float]:
         log.seek(0)
         stderr = log.read()
     outcome = json.loads(measured.stdout)
-    if outcome["exit"] != 0:
+    if outcome["exit"] not in accept:
         raise SystemExit(f"ingest exited {outcome['exit']}:\n{stderr}")
     summary = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")][-1]
     return {
@@ -121,6 +128,7 @@ def run_ingest(url: str, *sources: Path) -> dict[str, float]:
         "inserted": float(summary["rows_inserted"]),
         "updated": float(summary["rows_updated"]),
         "loaded": float(summary["files_loaded"]),
+        "rejected": float(summary["files_rejected"]),
     }
 
 
@@ -158,11 +166,42 @@ def change_values(path: Path) -> None:
     path.write_bytes(b"\n".join(lines))
 
 
+def memory(url: str, sizes_mb: list[int]) -> None:
+    """Peak RSS of the real command loading one generated file of each format and size."""
+    from tests.harness import ghcn_data
+
+    load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work skews timings)")
+    for size in sizes_mb:
+        for fmt in ghcn_data.FORMATS:
+            work = Path(tempfile.mkdtemp(prefix="bench-mem-"))
+            try:
+                path = ghcn_data.write_sized(work, fmt, size * 1024 * 1024)
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("TRUNCATE observation, weather_stats, station, ingest_file, "
+                                 "ingest_run")  # fmt: skip
+                run = run_ingest(url, path, accept=(0, 1))
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            outcome = "loaded" if run["loaded"] else "rejected (dates repeat past 9999)"
+            print(
+                f"{fmt:>4} {path.stat().st_size / 1e6 if path.exists() else size * 1.048576:7.0f} MB: "
+                f"peak RSS {run['rss_mb']:5.0f} MB, {run['inserted']:>10,.0f} rows, "
+                f"run {run['run_s']:7.1f} s, {outcome}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--memory", default=None, metavar="MB,MB,...")
     args = parser.parse_args()
+    if args.memory:
+        with database(args.database_url) as url:
+            memory(url, [int(x) for x in args.memory.split(",")])
+        return
 
     work = Path(tempfile.mkdtemp(prefix="bench-data-"))
     try:

@@ -36,7 +36,7 @@ COLUMNS: dict[Table, tuple[str, ...]] = {
 MAX_LINE_ERRORS = 10
 
 # A file is read and parsed this many bytes at a time (cut at a line end).
-BLOCK_BYTES = 4 * 1024 * 1024
+BLOCK_BYTES = 1024 * 1024
 # A "line" longer than this is cut (it is malformed in every format anyway),
 # so that a file without line ends cannot grow the job's memory.
 MAX_LINE_BYTES = 1024 * 1024

@@ -34,7 +34,8 @@ def test_a_file_parsed_in_small_blocks_gives_the_rows_of_the_whole_file(
     data = path.read_bytes()
     whole = formats.parse(path.name, data)
     result, payload = streamed(path.name, data, 7_919)  # a prime: blocks end mid-line
-    assert whole.ok and result.ok
+    assert whole.ok
+    assert result.ok
     assert (result.rows, result.values_rejected_qc) == (whole.rows, whole.values_rejected_qc)
     assert sorted(payload.splitlines()) == sorted(whole.payload.splitlines())
     assert whole.rows > 4000
@@ -77,7 +78,8 @@ def test_a_dly_month_split_far_apart_is_combined_into_one_row_per_day(
     parser = ghcn_dly.Parser(moved.name)
     for _ in formats.payloads(parser, pieces(moved.read_bytes(), 1 << 20)):
         pass
-    assert parser.result.ok and parser.result.partial
+    assert parser.result.ok
+    assert parser.result.partial
 
     streaming = settings.model_copy(update={"ingest_buffer_bytes": 0})
     assert ingest(streaming, [str(moved)]).files_loaded == 1
@@ -123,4 +125,5 @@ def test_station_txt_fast_path_is_used_block_by_block(tmp_path: Path) -> None:
     parser = station_txt.Parser(path.name)
     payload = b"".join(formats.payloads(parser, pieces(path.read_bytes(), 50_000)))
     assert parser.dates.by_day is not None  # several blocks: dates remembered by day
-    assert parser.result.ok and payload.count(b"\n") == parser.result.rows
+    assert parser.result.ok
+    assert payload.count(b"\n") == parser.result.rows
