@@ -169,13 +169,15 @@ def change_values(path: Path) -> None:
     path.write_bytes(b"\n".join(lines))
 
 
-def memory(url: str, sizes_mb: list[int]) -> None:
+def memory(url: str, sizes_mb: list[int], only: list[str] | None = None) -> None:
     """Peak RSS of the real command loading one generated file of each format and size."""
     from tests.harness import ghcn_data
 
     print(load_line())
     for size in sizes_mb:
         for fmt in ghcn_data.FORMATS:
+            if only and fmt not in only:
+                continue
             work = Path(tempfile.mkdtemp(prefix="bench-mem-"))
             try:
                 path = ghcn_data.write_sized(work, fmt, size * 1024 * 1024)
@@ -345,6 +347,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--memory", default=None, metavar="MB,MB,...")
+    parser.add_argument("--formats", default=None, metavar="txt,dly,csv", help="with --memory")
     parser.add_argument("--s3-objects", type=int, default=None, metavar="N")
     parser.add_argument("--shard-rows", type=int, default=None, metavar="ROWS")
     args = parser.parse_args()
@@ -356,7 +359,8 @@ def main() -> None:
         return
     if args.memory:
         with database(args.database_url) as url:
-            memory(url, [int(x) for x in args.memory.split(",")])
+            only = args.formats.split(",") if args.formats else None
+            memory(url, [int(x) for x in args.memory.split(",")], only)
         return
 
     work = Path(tempfile.mkdtemp(prefix="bench-data-"))

@@ -138,6 +138,9 @@ INSERT INTO ingest_file (run_id, uri, format, size_bytes, checksum, stations, st
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
 """
 
+# A file that inserts this many rows refreshes the planner's statistics first.
+_ANALYZE_AFTER_ROWS = 100_000
+
 # Building the primary key of 1.7 M rows sorts in memory with this much.
 _BULK_MAINTENANCE_WORK_MEM = "256MB"
 
@@ -451,6 +454,8 @@ def stream_file(
             row = conn.execute(_MERGE[parsed.table]).fetchone()
             assert row is not None
             inserted, updated = int(str(row[0])), int(str(row[1]))
+            if parsed.table == "observation" and inserted >= _ANALYZE_AFTER_ROWS:
+                _analyze(conn)
             station_years = 0
             if parsed.table == "observation":
                 stats.recount_stations(conn, parsed.stations)
@@ -460,6 +465,20 @@ def stream_file(
     except _Rollback:
         return None
     return Merged(inserted, updated, station_years)
+
+
+def _analyze(conn: Connection) -> None:
+    """Fresh planner statistics for what this transaction just wrote.
+
+    After a large file went into a table the planner believes small (just
+    created, emptied, or loaded by this very transaction), the statistics
+    query would scan ``observation`` once per station-year: measured, a
+    100 MB .dly file into an emptied table spent over 15 minutes there.
+    ANALYZE samples a fixed number of rows, so it costs the same at any size.
+    """
+    conn.execute("ANALYZE observation")
+    conn.execute("ANALYZE touched_year")
+    conn.execute("ANALYZE touched_month")
 
 
 class _Rollback(Exception):
@@ -539,6 +558,7 @@ def bulk_load(conn: Connection, run_id: int, *, keyed: bool = False) -> Iterator
         if bulk.loaded:
             record(conn, run_id, bulk.loaded)
         if keyed:
+            conn.execute("ANALYZE observation")  # see _analyze
             bulk.station_years = stats.recompute_stations(conn, bulk.stations)
             return
         conn.execute(
