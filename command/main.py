@@ -1,4 +1,4 @@
-"""The ``weather-warehouse`` command: ``migrate``, ``ingest``, ``serve``, ``demo``.
+"""The ``weather-warehouse`` command: migrate, ingest, runs, stats, serve, demo.
 
 Every subcommand lives in the package that does the work and offers two
 functions: ``add_arguments(parser)`` and ``run(args, settings) -> int``. This
@@ -28,12 +28,15 @@ def _commands() -> dict[str, tuple[ModuleType, str]]:
     # stack, and each command module stays light at import time.
     from command import demo
     from ingest_job import cli as ingest_cli
+    from ingest_job import runs_cli, stats_cli
     from service import cli as serve_cli
     from warehouse import migrate_cli
 
     return {
         "migrate": (migrate_cli, "apply database migrations (safe to run concurrently)"),
         "ingest": (ingest_cli, "load station, yield and GHCN-Daily files into the database"),
+        "runs": (runs_cli, "list recent ingest runs, or show one run's files (runs show ID)"),
+        "stats": (stats_cli, "recompute the yearly statistics without reading any source"),
         "serve": (serve_cli, "run the HTTP API"),
         "demo": (demo, "embedded PostgreSQL + sample data + the API, on this machine"),
     }

@@ -1,4 +1,5 @@
-"""``weather-warehouse ingest --source SRC [--source SRC ...] [--recompute-stats]``."""
+"""``weather-warehouse ingest``: ``--source SRC ...`` or ``--reload FILE ...``; ``--shard I/N``,
+``--dry-run``, ``--recompute-stats``."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import logging
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import psycopg
 
-from warehouse.errors import DatabaseUnavailable, ExitCode, first_line, first_of
+from warehouse.errors import ConfigError, DatabaseUnavailable, ExitCode, first_line, first_of
 from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest_job.load import Shard
+    from ingest_job.report import RunReport
 
 log = logging.getLogger("ingest_job")
 
@@ -20,13 +26,34 @@ _SHOWN_FILES = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--source`` (repeatable) and ``--recompute-stats``."""
+    """``--source`` (repeatable) or ``--reload``, and the options."""
     parser.add_argument(
         "--source",
         action="append",
-        required=True,
+        default=[],
         metavar="SRC",
         help="a file, a folder, or s3://bucket/prefix (repeat for several)",
+    )
+    parser.add_argument(
+        "--reload",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="load these files (paths or s3:// URIs) even if the ledger has them unchanged "
+        "or rejected",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        default=None,
+        help="take shard I (0-based) of N: the files of a stable share of the stations; "
+        "default: JOB_COMPLETION_INDEX of INGEST_SHARDS, else the whole run",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and parse every file, report what a run would load or reject; "
+        "write nothing (no database needed)",
     )
     parser.add_argument(
         "--recompute-stats",
@@ -35,13 +62,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def shard_of(text: str | None, settings: Settings) -> Shard:
+    """The shard from ``--shard I/N``, else from ``JOB_COMPLETION_INDEX`` and ``INGEST_SHARDS``."""
+    from ingest_job.load import WHOLE, Shard
+
+    if text is None:
+        if settings.ingest_shards == 1:
+            return WHOLE
+        if settings.job_completion_index is None:
+            raise ConfigError(
+                f"INGEST_SHARDS is {settings.ingest_shards} but no shard is given: "
+                "pass --shard I/N or set JOB_COMPLETION_INDEX"
+            )
+        index, count = settings.job_completion_index, settings.ingest_shards
+    else:
+        index_text, slash, count_text = text.partition("/")
+        if not (slash and index_text.isdigit() and count_text.isdigit()):
+            raise ConfigError(f"--shard {text!r}: expected I/N, e.g. 0/4")
+        index, count = int(index_text), int(count_text)
+    if not 0 <= index < count:
+        raise ConfigError(f"shard {index}/{count}: the index must be from 0 to {count - 1}")
+    return Shard(index, count)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the job; the exit code says how it went (see the README)."""
-    from ingest_job.run import ingest
+    from ingest_job.run import check, ingest
 
+    if args.source and args.reload:
+        raise ConfigError("--source and --reload cannot be used together")
+    sources = args.reload or args.source
+    if not sources:
+        raise ConfigError("no source given: pass --source FOLDER|FILE|s3://bucket/prefix")
+    shard = shard_of(args.shard, settings)
+    if args.dry_run:
+        report = check(settings, sources, shard=shard)
+        _print_outcome(report)
+        return int(report.exit_code)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        report = ingest(settings, args.source, recompute_stats=args.recompute_stats)
+        report = ingest(
+            settings, sources, recompute_stats=args.recompute_stats, shard=shard,
+            reload=bool(args.reload),
+        )  # fmt: skip
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"lost the database connection: {first_line(exc)}") from None
     except psycopg.Error as exc:
@@ -50,6 +113,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return int(ExitCode.INTERNAL)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    _print_outcome(report)
+    return int(report.exit_code)
+
+
+def _print_outcome(report: RunReport) -> None:
     if report.error:
         print(f"weather-warehouse ingest: {report.error}", file=sys.stderr)
     elif report.problems:
@@ -58,7 +126,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             + first_of(report.problems, _SHOWN_FILES, "(see ingest_file.error)"),
             file=sys.stderr,
         )
-    return int(report.exit_code)
+    if report.known_bad:
+        print(
+            f"weather-warehouse ingest: {len(report.known_bad)} file(s) still rejected, "
+            "unchanged since an earlier run (not counted as new failures):\n"
+            + "\n".join(report.known_bad[:_SHOWN_FILES]),
+            file=sys.stderr,
+        )
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

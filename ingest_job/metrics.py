@@ -21,7 +21,7 @@ from warehouse.settings import Settings
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cloudwatch.literals import StandardUnitType
-    from mypy_boto3_cloudwatch.type_defs import MetricDatumTypeDef
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDatumTypeDef
 
 log = logging.getLogger("ingest_job")
 
@@ -57,6 +57,7 @@ def figures(report: RunReport) -> list[Figure]:
         Figure(f"{PREFIX}_files", files, report.files_skipped, "skipped"),
         Figure(f"{PREFIX}_files", files, report.files_rejected, "rejected"),
         Figure(f"{PREFIX}_files", files, report.files_failed, "failed"),
+        Figure(f"{PREFIX}_files", files, report.files_still_rejected, "still_rejected"),
         Figure(f"{PREFIX}_success", "1 if the last run succeeded, else 0.",
                1.0 if report.succeeded else 0.0, unit="None"),
         Figure(f"{PREFIX}_last_run_timestamp_seconds", "When the last run finished (Unix time).",
@@ -85,7 +86,11 @@ def publish(settings: Settings, report: RunReport) -> None:
 
 
 def push_to_pushgateway(url: str, job: str, report: RunReport) -> None:
-    """``pushadd`` the figures under ``job`` (no ``instance`` label)."""
+    """``pushadd`` the figures under ``job`` (no ``instance`` label).
+
+    A shard pushes under its own group (``shard="I"``), so that shards do not
+    overwrite each other's figures; rules aggregate over ``shard``.
+    """
     from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
 
     registry = CollectorRegistry()
@@ -97,7 +102,8 @@ def push_to_pushgateway(url: str, job: str, report: RunReport) -> None:
             gauge = Gauge(figure.name, figure.help, labels, registry=registry)
             gauges[figure.name] = gauge
         (gauge.labels(figure.outcome) if figure.outcome is not None else gauge).set(figure.value)
-    pushadd_to_gateway(url, job=job, registry=registry, timeout=10)
+    grouping = {"shard": report.shard.partition("/")[0]} if report.shard else None
+    pushadd_to_gateway(url, job=job, registry=registry, timeout=10, grouping_key=grouping)
 
 
 def put_to_cloudwatch(settings: Settings, namespace: str, report: RunReport) -> None:
@@ -109,9 +115,7 @@ def put_to_cloudwatch(settings: Settings, namespace: str, report: RunReport) -> 
     data: list[MetricDatumTypeDef] = [
         {
             "MetricName": figure.name,
-            "Dimensions": (
-                [{"Name": "outcome", "Value": figure.outcome}] if figure.outcome is not None else []
-            ),
+            "Dimensions": _dimensions(figure, report),
             "Timestamp": when,
             "Value": float(figure.value),
             "Unit": figure.unit,
@@ -119,3 +123,12 @@ def put_to_cloudwatch(settings: Settings, namespace: str, report: RunReport) -> 
         for figure in figures(report)
     ]
     client.put_metric_data(Namespace=namespace, MetricData=data)
+
+
+def _dimensions(figure: Figure, report: RunReport) -> list[DimensionTypeDef]:
+    found: list[DimensionTypeDef] = []
+    if figure.outcome is not None:
+        found.append({"Name": "outcome", "Value": figure.outcome})
+    if report.shard:
+        found.append({"Name": "shard", "Value": report.shard.partition("/")[0]})
+    return found

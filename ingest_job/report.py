@@ -9,7 +9,8 @@ from typing import Literal
 
 from warehouse.errors import ExitCode
 
-FileStatus = Literal["loaded", "skipped", "rejected", "failed"]
+# "checked": ingest --dry-run found the file clean (never written to the ledger).
+FileStatus = Literal["loaded", "skipped", "rejected", "failed", "checked"]
 
 
 def utcnow() -> datetime:
@@ -33,6 +34,8 @@ class FileResult:
     rows_rejected: int = 0
     values_rejected_qc: int = 0
     error: str | None = None
+    # Rejected with the same checksum as the last time: not parsed again.
+    still_rejected: bool = False
     seconds: float = 0.0
     clock: float = field(default_factory=time.perf_counter, repr=False)
 
@@ -42,6 +45,7 @@ class RunReport:
     """The run's totals (one ``ingest_run`` row) and the problems worth reading."""
 
     source: str
+    shard: str | None = None  # "I/N" for ingest --shard
     run_id: int | None = None
     started_at: datetime = field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -50,12 +54,16 @@ class RunReport:
     files_skipped: int = 0
     files_rejected: int = 0
     files_failed: int = 0
+    files_still_rejected: int = 0
+    files_checked: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_rejected: int = 0
     values_rejected_qc: int = 0
     station_years_recomputed: int = 0
     problems: list[str] = field(default_factory=list)
+    # Files rejected again unchanged: reported, but they do not fail the run.
+    known_bad: list[str] = field(default_factory=list)
     error: str | None = None
     fatal: ExitCode | None = None
     _clock: float = field(default_factory=time.perf_counter, repr=False)
@@ -68,6 +76,10 @@ class RunReport:
             self.files_loaded += 1
         elif result.status == "skipped":
             self.files_skipped += 1
+        elif result.status == "checked":
+            self.files_checked += 1
+        elif result.still_rejected:
+            self.files_still_rejected += 1
         elif result.status == "rejected":
             self.files_rejected += 1
         else:
@@ -77,7 +89,7 @@ class RunReport:
         self.rows_rejected += result.rows_rejected
         self.values_rejected_qc += result.values_rejected_qc
         if result.error:
-            self.problems.append(result.error)
+            (self.known_bad if result.still_rejected else self.problems).append(result.error)
 
     def abort(self, code: ExitCode, message: str) -> None:
         """The run stopped early (lock held, source unreachable)."""
@@ -109,6 +121,7 @@ class RunReport:
         """The figures of the final log line."""
         return {
             "run_id": self.run_id,
+            "shard": self.shard,
             "status": "succeeded" if self.succeeded else "failed",
             "exit_code": int(self.exit_code),
             "files_seen": self.files_seen,
@@ -116,6 +129,8 @@ class RunReport:
             "files_skipped": self.files_skipped,
             "files_rejected": self.files_rejected,
             "files_failed": self.files_failed,
+            "files_still_rejected": self.files_still_rejected,
+            "files_checked": self.files_checked,
             "rows_inserted": self.rows_inserted,
             "rows_updated": self.rows_updated,
             "rows_rejected": self.rows_rejected,

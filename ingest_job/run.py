@@ -6,14 +6,17 @@ what happens to each file and keeps the books.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 
 import psycopg
 
-from ingest_job import formats, load, metrics, sources, stats
+from ingest_job import formats, load, metrics, stats
+from ingest_job import sources as sources_module
 from ingest_job.formats import Parsed, UnrecognisedFile
 from ingest_job.progress import Progress
 from ingest_job.report import FileResult, RunReport, utcnow
@@ -52,34 +55,91 @@ def request_stop() -> None:
 
 
 def ingest(
-    settings: Settings, sources: Sequence[str], *, recompute_stats: bool = False
+    settings: Settings,
+    sources: Sequence[str],
+    *,
+    recompute_stats: bool = False,
+    shard: load.Shard = load.WHOLE,
+    reload: bool = False,
 ) -> RunReport:
     """Run the ingest job over ``sources`` (folders, files, ``s3://bucket/prefix``).
 
+    ``shard`` takes only its share of the files (by station); ``reload``
+    loads every file even if the ledger has it, unchanged or rejected.
     Returns the run's report; its ``exit_code`` says how it went. Raises
     :class:`warehouse.errors.DatabaseUnavailable` when the database cannot
     be reached, and :class:`ConfigError` without sources.
     """
     if not sources:
         raise ConfigError("no source given: pass --source FOLDER|FILE|s3://bucket/prefix")
-    report = RunReport(source=" ".join(sources))
+    report = RunReport(source=" ".join(sources), shard=None if shard.whole else str(shard))
     _stop.clear()
     with db.connect(settings, autocommit=True, application_name="weather-warehouse-ingest") as conn:
-        if not load.try_lock(conn):
+        if not load.try_lock(conn, shard):
+            what = "another ingest run holds the lock" if shard.whole else (
+                f"another ingest run holds the lock of shard {shard.index} or the whole run"
+            )  # fmt: skip
             report.abort(
                 ExitCode.LOCK_HELD,
-                f"another ingest run holds the lock ({load.lock_holder(conn)}); "
-                "this run did nothing",
+                f"{what} ({load.lock_holder(conn, shard)}); this run did nothing",
             )
             report.finish()
             log.warning(report.error, extra=report.summary())
             return report
         try:
-            _locked_run(conn, settings, sources, report, recompute_stats)
+            _locked_run(
+                conn, settings, sources, report,
+                recompute_stats=recompute_stats, shard=shard, reload=reload,
+            )  # fmt: skip
         finally:
             if not conn.broken:
-                load.unlock(conn)
+                load.unlock(conn, shard)
     metrics.publish(settings, report)
+    return report
+
+
+def check(
+    settings: Settings, sources: Sequence[str], *, shard: load.Shard = load.WHOLE
+) -> RunReport:
+    """``ingest --dry-run``: read and parse every file as a run would; write nothing anywhere.
+
+    No database is needed. Each file is reported (checked, rejected with its
+    bad lines, or failed); the exit code is that of a run over the same files.
+    """
+    if not sources:
+        raise ConfigError("no source given: pass --source FOLDER|FILE|s3://bucket/prefix")
+    report = RunReport(source=" ".join(sources), shard=None if shard.whole else str(shard))
+    try:
+        files = [f for f in _list(sources, settings) if _in_shard(f, shard)]
+    except SourceUnreachable as exc:
+        report.abort(exc.exit_code, exc.message)
+        report.finish()
+        log.warning(report.error, extra=report.summary())
+        return report
+    progress = Progress(len(files), settings.log_format)
+    for file in files:
+        result = FileResult(
+            uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
+        )
+        if _size_ok(file, result, settings):
+            try:
+                parser = _open(file, result)
+                if parser is not None:
+                    parsed, chunks = parser
+                    for _ in formats.payloads(parsed, chunks):
+                        pass
+                    _counts(parsed.result, result)
+                    if parsed.result.ok:
+                        result.status = "checked"
+                    else:
+                        result.status, result.error = "rejected", parsed.result.summary()
+            except sources_module.ReadFailed as exc:
+                result.status, result.error = "failed", exc.message
+        result.seconds = time.perf_counter() - result.clock
+        report.add(result)
+        progress.file_done(result, report)
+    report.finish()
+    progress.finish(report)
     return report
 
 
@@ -88,18 +148,23 @@ def _locked_run(
     settings: Settings,
     sources: Sequence[str],
     report: RunReport,
+    *,
     recompute_stats: bool,
+    shard: load.Shard,
+    reload: bool,
 ) -> None:
     load.prepare_session(conn)
-    if abandoned := load.abandon_stale_runs(conn):
+    if abandoned := load.abandon_stale_runs(conn, shard):
         log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
-    report.run_id = load.start_run(conn, report.source)
+    report.run_id = load.start_run(conn, report.source, shard)
     with conn.transaction():
         # Station-years that lost rows to a DELETE since the last run.
         report.station_years_recomputed += stats.recompute_stale(conn)
-    run = Run(conn, settings, report)
+    run = Run(conn, settings, report, shard=shard, reload=reload)
     try:
         run.load_sources(sources, recompute_stats=recompute_stats)
+        if shard.index == 0 and not report.error:
+            run.prune_audit()
     except Terminated as exc:
         # Asked to stop: what was committed is counted, the rest rolled back.
         report.abort(ExitCode.TERMINATED, str(exc))
@@ -127,25 +192,36 @@ def exit_code_of(exc: BaseException) -> ExitCode:
 class Run:
     """The files of one run, in order: a first load in bulk, then one by one."""
 
-    def __init__(self, conn: Connection, settings: Settings, report: RunReport) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        settings: Settings,
+        report: RunReport,
+        *,
+        shard: load.Shard = load.WHOLE,
+        reload: bool = False,
+    ) -> None:
         self.conn = conn
         self.settings = settings
         self.report = report
+        self.shard = shard
+        self.reload = reload
         self.run_id = report.run_id or 0
         self.progress = Progress(0, settings.log_format)
-        self.loaded_checksums: dict[str, str] = {}
+        self.known: dict[str, load.Known] = {}
         # Ledger rows of files not loaded (skipped, rejected, failed), written in batches.
         self.unrecorded: list[FileResult] = []
 
     def load_sources(self, source_names: Sequence[str], *, recompute_stats: bool) -> None:
         try:
-            files = _list(source_names, self.settings)
+            files = [f for f in _list(source_names, self.settings) if _in_shard(f, self.shard)]
         except SourceUnreachable as exc:
             self.report.abort(exc.exit_code, exc.message)
             return
         self.progress = Progress(len(files), self.settings.log_format)
         empty = load.is_empty(self.conn)
-        self.loaded_checksums = load.last_loaded(self.conn, [f.uri for f in files])
+        if not self.reload:
+            self.known = load.known_files(self.conn, [f.uri for f in files])
         try:
             pending = files
             if len(files) > 1 and empty:
@@ -156,21 +232,44 @@ class Run:
             for file in pending:
                 self._load_one(file)
             if recompute_stats:
-                with self.conn.transaction():
-                    self.report.station_years_recomputed += stats.recompute_all(self.conn)
+                self._recompute_stats()
         finally:
             self._flush()
 
-    def _bulk(self, files: list[sources.SourceFile]) -> list[sources.SourceFile]:
+    def _recompute_stats(self) -> None:
+        with self.conn.transaction():
+            if self.shard.whole:
+                self.report.station_years_recomputed += stats.recompute_all(self.conn)
+                return
+            ids = [str(r[0]) for r in self.conn.execute("SELECT station_id FROM station")]
+            mine = [i for i in ids if _station_shard(i, self.shard.count) == self.shard.index]
+            self.report.station_years_recomputed += stats.recompute_stations(self.conn, mine)
+
+    def prune_audit(self) -> None:
+        """Delete audit rows past ``INGEST_AUDIT_RETENTION_DAYS`` (shard 0 or a whole run)."""
+        days = self.settings.ingest_audit_retention_days
+        if days > 0:
+            try:
+                deleted = load.prune_audit(self.conn, days)
+            except psycopg.errors.InsufficientPrivilege:
+                log.warning("audit retention skipped: the ingest user may not delete ingest_file")
+                return
+            if deleted:
+                log.info("deleted old per-file audit rows", extra={"rows": deleted, "days": days})
+
+    def _bulk(self, files: list[sources_module.SourceFile]) -> list[sources_module.SourceFile]:
         """Load what can go in one bulk transaction; return the files left for one-by-one."""
-        later: list[sources.SourceFile] = []
-        with load.bulk_load(self.conn, self.run_id) as bulk:
+        later: list[sources_module.SourceFile] = []
+        with load.bulk_load(self.conn, self.run_id, keyed=not self.shard.whole) as bulk:
             for file in files:
                 if _stop.is_set():
                     raise Terminated(
                         "stopped by a signal (SIGTERM): the first load was rolled back, "
                         "no file of it is loaded"
                     )
+                if file.size > self.settings.ingest_buffer_bytes:
+                    later.append(file)  # too big to hold: streamed through staging
+                    continue
                 result, parsed = self._prepare(file)
                 if parsed is None:
                     self._done(result)
@@ -188,73 +287,36 @@ class Run:
         log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
         return later
 
-    def _load_one(self, file: sources.SourceFile) -> None:
+    def _load_one(self, file: sources_module.SourceFile) -> None:
         if _stop.is_set():
             raise Terminated(
                 "stopped by a signal (SIGTERM) before its next file; the files before it are loaded"
             )
-        result, parsed = self._prepare(file)
-        if parsed is not None:
-            self._merge(parsed, result)
-        else:
-            self._done(result)
-
-    def _prepare(self, file: sources.SourceFile) -> tuple[FileResult, Parsed | None]:
-        """Read, skip if already loaded, parse; the parsed file only if it should load."""
         result = FileResult(
             uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
         )
-        data = self._read(file, result)
-        if data is None:
-            return result, None
-        try:
-            parsed = formats.parse(file.uri, data)
-        except UnrecognisedFile as exc:
-            result.status, result.error = "rejected", exc.message
-            return result, None
-        result.format = parsed.format
-        if parsed.table == "observation":
-            result.stations = sorted(parsed.stations)
-        result.rows_read = parsed.rows + parsed.lines_rejected
-        result.values_rejected_qc = parsed.values_rejected_qc
-        if not parsed.ok:
-            result.status, result.error = "rejected", parsed.summary()
-            result.rows_rejected = parsed.lines_rejected
-            return result, None
-        return result, parsed
+        if not self._settled_unread(file, result):
+            try:
+                result.checksum = file.checksum()  # S3: the ETag; local: one pass of SHA-256
+                if not self._settled(file, result):
+                    opened = _open(file, result)
+                    if opened is not None:
+                        self._stream(*opened, result)
+            except sources_module.ReadFailed as exc:
+                result.status, result.error = "failed", exc.message
+                result.rows_inserted = result.rows_updated = 0
+        self._done(result)
 
-    def _read(self, file: sources.SourceFile, result: FileResult) -> bytes | None:
-        """The file's bytes; None when it is too large, unchanged or unreadable (see result)."""
-        if file.etag is not None:
-            # S3: the ETag says whether the object changed, without downloading it.
-            result.checksum = sources.checksum(file, b"")
-            if self.loaded_checksums.get(file.uri) == result.checksum:
-                result.status = "skipped"
-                return None
-        limit = self.settings.ingest_max_file_bytes
-        if file.size > limit:
-            result.status = "rejected"
-            result.error = (
-                f"{file.uri}: {file.size:,} bytes is more than INGEST_MAX_FILE_BYTES "
-                f"({limit:,}); a file is parsed whole in memory: split it, or raise the "
-                "limit together with the job's memory"
-            )
-            return None
-        try:
-            data = file.read()
-        except sources.ReadFailed as exc:
-            result.error = exc.message
-            return None
-        result.checksum = sources.checksum(file, data)
-        if self.loaded_checksums.get(file.uri) == result.checksum:
-            result.status = "skipped"
-            return None
-        return data
-
-    def _merge(self, parsed: Parsed, result: FileResult) -> None:
+    def _stream(
+        self, parser: formats.LineParser, chunks: Iterator[bytes], result: FileResult
+    ) -> None:
+        """Parse and load one file in one transaction, block by block."""
+        parsed = parser.result
         result.status = "loaded"
         try:
-            merged = load.load_file(self.conn, self.run_id, parsed, result)
+            merged = load.stream_file(
+                self.conn, self.run_id, parsed, formats.payloads(parser, chunks), result
+            )
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # A value the parser let through but the database refuses: the
             # file fails alone, rolled back whole.
@@ -263,9 +325,67 @@ class Run:
                 f"{parsed.name}: the database refused it: {first_line(exc)}",
             )
             result.rows_inserted = result.rows_updated = 0
+            return
+        _counts(parsed, result)
+        if merged is None:
+            result.status, result.error = "rejected", parsed.summary()
+            result.rows_rejected = parsed.lines_rejected
         else:
             self.report.station_years_recomputed += merged.station_years
-        self._done(result)
+
+    def _prepare(self, file: sources_module.SourceFile) -> tuple[FileResult, Parsed | None]:
+        """A small file for the bulk load: read whole, skip if already loaded, parse."""
+        result = FileResult(
+            uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
+        )
+        if self._settled_unread(file, result):
+            return result, None
+        try:
+            data = file.read()
+        except sources_module.ReadFailed as exc:
+            result.error = exc.message
+            return result, None
+        result.checksum = sources_module.checksum(file, data)
+        if self._settled(file, result):
+            return result, None
+        try:
+            parsed = formats.parse(file.uri, data)
+        except UnrecognisedFile as exc:
+            result.status, result.error = "rejected", exc.message
+            return result, None
+        _counts(parsed, result)
+        if not parsed.ok:
+            result.status, result.error = "rejected", parsed.summary()
+            result.rows_rejected = parsed.lines_rejected
+            return result, None
+        return result, parsed
+
+    def _settled_unread(self, file: sources_module.SourceFile, result: FileResult) -> bool:
+        """Settled without reading a byte: too large, or an S3 object whose ETag is known."""
+        if not _size_ok(file, result, self.settings):
+            return True
+        if file.etag is not None:
+            result.checksum = f"etag:{file.etag}"
+            return self._settled(file, result)
+        return False
+
+    def _settled(self, file: sources_module.SourceFile, result: FileResult) -> bool:
+        """True when the ledger settles the file by its checksum: unchanged, or still rejected."""
+        known = self.known.get(file.uri)
+        if known is None or result.checksum is None:
+            return False
+        if known.loaded_checksum == result.checksum:
+            result.status = "skipped"
+            return True
+        if known.last_status == "rejected" and known.last_checksum == result.checksum:
+            reason = (known.last_error or "").splitlines()[0] if known.last_error else "rejected"
+            result.status, result.still_rejected = "rejected", True
+            result.error = (
+                f"{file.uri}: still rejected, unchanged since run {known.last_run_id} "
+                f"(not parsed again; fix or replace the file): {reason}"
+            )
+            return True
+        return False
 
     def _done(self, result: FileResult) -> None:
         result.seconds = time.perf_counter() - result.clock
@@ -282,10 +402,64 @@ class Run:
             self.unrecorded = []
 
 
-def _list(names: Iterable[str], settings: Settings) -> list[sources.SourceFile]:
+def _size_ok(file: sources_module.SourceFile, result: FileResult, settings: Settings) -> bool:
+    limit = settings.ingest_max_file_bytes
+    if file.size <= limit:
+        return True
+    result.status = "rejected"
+    result.error = (
+        f"{file.uri}: {file.size:,} bytes is more than INGEST_MAX_FILE_BYTES ({limit:,}); "
+        "raise the limit if the file is genuine (memory does not grow with the file; "
+        "time does)"
+    )
+    return False
+
+
+def _open(
+    file: sources_module.SourceFile, result: FileResult
+) -> tuple[formats.LineParser, Iterator[bytes]] | None:
+    """The file's parser and its chunks (the first one read to recognise it); None: unrecognised."""
+    chunks = file.chunks()
+    first = next(chunks, b"")
+    try:
+        parser = formats.parser(file.uri, first)
+    except UnrecognisedFile as exc:
+        chunks.close()  # type: ignore[attr-defined]  # a generator: closes the file
+        result.status, result.error = "rejected", exc.message
+        return None
+    result.format = parser.result.format
+    return parser, itertools.chain([first], chunks)
+
+
+def _counts(parsed: Parsed, result: FileResult) -> None:
+    result.format = parsed.format
+    if parsed.table == "observation":
+        result.stations = sorted(parsed.stations)
+    result.rows_read = parsed.rows + parsed.lines_rejected
+    result.values_rejected_qc = parsed.values_rejected_qc
+
+
+def _station_shard(station: str, count: int) -> int:
+    return zlib.crc32(station.encode()) % count
+
+
+def _in_shard(file: sources_module.SourceFile, shard: load.Shard) -> bool:
+    """Whether ``file`` is this shard's: by the station it is named for; others go to shard 0.
+
+    CRC-32 of the station id: stable across runs, machines and Python versions.
+    """
+    if shard.whole:
+        return True
+    station = formats.station_of(file.uri)
+    if station is None:
+        return shard.index == 0
+    return _station_shard(station, shard.count) == shard.index
+
+
+def _list(names: Iterable[str], settings: Settings) -> list[sources_module.SourceFile]:
     """Every file of every source, each URI once, in the order given."""
-    found: dict[str, sources.SourceFile] = {}
+    found: dict[str, sources_module.SourceFile] = {}
     for name in names:
-        for file in sources.list_files(name, settings):
+        for file in sources_module.list_files(name, settings):
             found.setdefault(file.uri, file)
     return list(found.values())

@@ -213,6 +213,30 @@ def recompute_stale(conn: Connection) -> int:
     return recompute_touched(conn)
 
 
+_STATION_PERIODS = """
+WITH days AS (SELECT DISTINCT station_id, date_trunc('month', obs_date)::date AS month
+              FROM observation WHERE station_id = ANY(%s)),
+years AS (
+    INSERT INTO touched_year (station_id, year)
+    SELECT DISTINCT station_id, extract(year FROM month)::smallint FROM days
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO touched_month (station_id, month) SELECT station_id, month FROM days
+ON CONFLICT DO NOTHING
+"""
+
+
+def recompute_stations(conn: Connection, stations: Iterable[str]) -> int:
+    """Every year, month and total of ``stations`` (a shard's first load); returns station-years.
+
+    Call inside a transaction, in a session prepared for loading.
+    """
+    ids = sorted(stations)
+    conn.execute(_STATION_PERIODS, (ids,))
+    recount_stations(conn, ids)
+    return recompute_touched(conn)
+
+
 def recompute_all(conn: Connection) -> int:
     """Recompute every station-year, station-month and station total; returns the station-years.
 

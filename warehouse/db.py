@@ -245,3 +245,5 @@ class IdleCheck:
 # values so that migrations and ingest runs never wait on each other.
 MIGRATION_LOCK_KEY = 0x5757_0001
 INGEST_LOCK_KEY = 0x5757_0002
+# The class of the per-shard locks (two-key advisory locks: class, shard index).
+INGEST_SHARD_LOCK_CLASS = 0x5757_0003

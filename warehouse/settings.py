@@ -60,10 +60,20 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     s3_unsigned: bool = False
 
-    # Ingest job: each file is parsed whole in memory (then streamed to COPY),
-    # so one file's size bounds the job's memory; larger files are rejected
-    # with a clear message instead of an out-of-memory kill.
-    ingest_max_file_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    # Ingest job: files are parsed block by block straight into COPY, so
+    # memory does not grow with a file; the size cap only guards against a
+    # runaway object (time grows with the file).
+    ingest_max_file_bytes: int = Field(default=4 * 1024**3, ge=1)
+    # On a first load, files up to this size are held whole (the bulk COPY
+    # needs a file clean before its first row goes in); larger ones stream.
+    ingest_buffer_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    # Per-file audit rows (ingest_file) older than this are deleted, except
+    # those the ledger needs (each file's latest load and verdict); 0 keeps all.
+    ingest_audit_retention_days: int = Field(default=90, ge=0)
+    # Shards of the ingest run (a Kubernetes Indexed Job: one pod per shard,
+    # its index in JOB_COMPLETION_INDEX, which Kubernetes sets).
+    ingest_shards: int = Field(default=1, ge=1, le=1024)
+    job_completion_index: int | None = Field(default=None, ge=0)
 
     # Ingest job run metrics.
     pushgateway_url: str | None = None

@@ -1,7 +1,9 @@
 """File formats: recognise a file by name and content, parse it, or just validate it.
 
 Each format module turns bytes into COPY rows for one table and line errors;
-none touches the database.
+none touches the database. :func:`parser` gives a block-by-block parser for
+a file of any size (see ``base.payloads``); :func:`parse` parses a whole
+file held in memory.
 """
 
 from __future__ import annotations
@@ -10,21 +12,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest_job.formats import ghcn_csv, ghcn_dly, ghcn_stations, station_txt, yield_txt
-from ingest_job.formats.base import LineError, Parsed, UnrecognisedFile
+from ingest_job.formats.base import LineError, LineParser, Parsed, UnrecognisedFile, payloads
 
 __all__ = [
     "OBSERVATION_FORMATS",
     "UPLOAD_FORMATS",
     "LineError",
+    "LineParser",
     "Parsed",
     "UnrecognisedFile",
     "Validation",
     "detect",
     "parse",
+    "parser",
+    "payloads",
+    "station_of",
     "validate",
 ]
 
-Parser = Callable[[str, bytes], Parsed]
+Parser = Callable[[str], LineParser]
 
 # What the API's upload endpoint accepts (the ingest job reads them all).
 UPLOAD_FORMATS = frozenset({station_txt.FORMAT, yield_txt.FORMAT})
@@ -55,16 +61,16 @@ def detect(name: str, head: bytes) -> tuple[str, Parser]:
     base = name.rsplit("/", 1)[-1]
     suffix = base.rpartition(".")[2].lower() if "." in base else ""
     if base.lower() == ghcn_stations.FILE_NAME:
-        return ghcn_stations.FORMAT, ghcn_stations.parse
+        return ghcn_stations.FORMAT, ghcn_stations.Parser
     if suffix == "dly":
-        return ghcn_dly.FORMAT, ghcn_dly.parse
+        return ghcn_dly.FORMAT, ghcn_dly.Parser
     if suffix == "csv":
-        return ghcn_csv.FORMAT, ghcn_csv.parse
+        return ghcn_csv.FORMAT, ghcn_csv.Parser
     if suffix == "txt":
         if yield_txt.looks_like(head):
-            return yield_txt.FORMAT, yield_txt.parse
+            return yield_txt.FORMAT, yield_txt.Parser
         if station_txt.station_id(base) is not None:
-            return station_txt.FORMAT, station_txt.parse
+            return station_txt.FORMAT, station_txt.Parser
         raise UnrecognisedFile(
             f"{base}: the name is not a station id (expected <STATION_ID>.txt, e.g. "
             "USC00110072.txt, upper-case letters, digits, '_' or '-') and the content is "
@@ -76,10 +82,35 @@ def detect(name: str, head: bytes) -> tuple[str, Parser]:
     )
 
 
+def parser(name: str, head: bytes) -> LineParser:
+    """A parser for the file ``name`` (a path or a URI) whose first bytes are ``head``.
+
+    Raises :class:`UnrecognisedFile` when the name and content match no format.
+    """
+    _, factory = detect(name, head[:4096])
+    return factory(name.rsplit("/", 1)[-1])
+
+
 def parse(name: str, data: bytes) -> Parsed:
-    """Recognise and parse a whole file (``name`` may be a path or a URI)."""
-    _, parser = detect(name, data[:4096])
-    return parser(name.rsplit("/", 1)[-1], data)
+    """Recognise and parse a whole file held in memory; ``payload`` has its rows if it is clean."""
+    found = parser(name, data)
+    payload = b"".join(payloads(found, [data]))
+    found.result.payload = payload if found.result.ok else b""
+    return found.result
+
+
+def station_of(name: str) -> str | None:
+    """The station a file is named for (``USC00110072.txt``, ``.dly``, ``.csv``), or None.
+
+    Shards split the files by this name, so that each station stays in one shard.
+    """
+    base = name.rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or suffix.lower() not in ("txt", "dly", "csv"):
+        return None
+    if base.lower() == ghcn_stations.FILE_NAME:
+        return None
+    return stem if station_txt.STATION_ID.fullmatch(stem) else None
 
 
 def validate(name: str, data: bytes) -> Validation:

@@ -1,15 +1,23 @@
-"""What every format parser returns: COPY-ready rows for one table, and line errors.
+"""What every format parser gives: COPY-ready rows for one table, and line errors.
 
 Parsers turn bytes into rows; they never touch the database. Their output is
 PostgreSQL COPY text (tab-separated, ``\\N`` for NULL, one row per line) in
 the column order of :data:`COLUMNS` for the target table, so the loader can
 stream it without knowing where it came from.
+
+Every parser is a :class:`LineParser`: it is fed a file in blocks of whole
+lines (:func:`blocks` cuts any stream of bytes into them) and returns the
+COPY rows of each block at once, so that a file of any size is parsed in
+memory bounded by the block size. What a parser must remember across blocks
+(the dates already seen, for instance) is bounded by the calendar, not by
+the file. Once a file has a bad line, no more rows are given (the file will
+be rejected whole), but the rest is still read to count the bad lines.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +34,12 @@ COLUMNS: dict[Table, tuple[str, ...]] = {
 
 # A report names the first few bad lines of a file, then counts the rest.
 MAX_LINE_ERRORS = 10
+
+# A file is read and parsed this many bytes at a time (cut at a line end).
+BLOCK_BYTES = 1024 * 1024
+# A "line" longer than this is cut (it is malformed in every format anyway),
+# so that a file without line ends cannot grow the job's memory.
+MAX_LINE_BYTES = 1024 * 1024
 
 MISSING = -9999  # every NOAA format's "no value"
 SMALLINT = (-32768, 32767)
@@ -65,6 +79,9 @@ class Parsed:
     values_rejected_qc: int = 0
     errors: list[LineError] = field(default_factory=list)
     lines_rejected: int = 0
+    # True when a day's values were given in two rows (a file whose lines of one
+    # day are far apart): the loader combines them before merging.
+    partial: bool = False
 
     @property
     def ok(self) -> bool:
@@ -83,6 +100,78 @@ class Parsed:
         if more > 0:
             lines.append(f"{self.name}: ... and {more} more bad lines")
         return "\n".join(lines)
+
+
+class LineParser:
+    """A file's parser, fed block by block (see :func:`payloads`); ``result`` says how it went."""
+
+    format = ""
+    table: Table = "observation"
+
+    def __init__(self, name: str) -> None:
+        self.result = Parsed(name=name, format=self.format, table=self.table)
+
+    def feed(self, block: bytes, first_line: int) -> bytes:
+        """COPY rows of a block of whole lines, the first numbered ``first_line``."""
+        raise NotImplementedError
+
+    def finish(self) -> bytes:
+        """COPY rows held back until the end (the file was not empty)."""
+        return b""
+
+
+def blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+    """Whole lines from a stream of byte chunks: (number of the first line, block).
+
+    A block is cut at the last line end of what has been read; the last
+    block may lack a line end. Lines longer than :data:`MAX_LINE_BYTES` are
+    cut there.
+    """
+    carry = b""
+    number = 1
+    for chunk in chunks:
+        if not chunk:
+            continue
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            if len(carry) <= MAX_LINE_BYTES:
+                continue
+            cut, data = len(data) + 1, data + b"\n"
+        block, carry = data[:cut], data[cut:]
+        yield number, block
+        number += block.count(b"\n")
+    if carry:
+        yield number, carry
+
+
+def payloads(parser: LineParser, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Feed a file's chunks to ``parser``; yield COPY rows while the file is clean.
+
+    When this ends, ``parser.result`` holds the counts and the bad lines.
+    """
+    empty = True
+    for number, block in blocks(chunks):
+        if empty and block.strip():
+            empty = False
+        out = parser.feed(block, number)
+        if out and parser.result.ok:
+            yield out
+    if empty:
+        parser.result.reject(1, "the file is empty")
+        return
+    out = parser.finish()
+    if out and parser.result.ok:
+        yield out
+
+
+def split_lines(block: bytes) -> list[bytes]:
+    """The lines of a block (LF or CRLF), without their endings."""
+    parts = block.split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return [part[:-1] if part.endswith(b"\r") else part for part in parts]
 
 
 def copy_field(value: object) -> str:

@@ -1,64 +1,104 @@
 """The GHCN-Daily elements the warehouse keeps, and how one value is judged.
 
 Shared by the ``.dly`` and by-station CSV parsers: both give one value per
-station, day and element, with NOAA's flags.
+station, day and element, with NOAA's flags. :class:`DayRows` gathers the
+values of each day into one observation row and hands rows out in groups,
+so that a file of any size is held a window of days at a time.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from ingest_job.formats.base import MISSING, SMALLINT, Parsed, copy_row
 
 # Element -> position in an observation row (tmax, tmin, prcp).
 KEPT = {"TMAX": 0, "TMIN": 1, "PRCP": 2}
 
-# (station, day) -> [tmax, tmin, prcp, bit mask of the elements seen that day]
-Days = dict[tuple[str, date], list[int | None]]
-_SEEN = 3
+# Days held before rows are handed out (at the next change of station and month or day).
+WINDOW = 20_000
+# Per station-year and day of the year: the elements seen (bits 0-2), and
+# whether the day's row was already handed out (bit 3).
+_EMITTED = 8
 
 
-def add(
-    days: Days,
-    result: Parsed,
-    line: int,
-    *,
-    station: str,
-    day: date,
-    element: str,
-    value: int,
-    quality_flag: str,
-) -> None:
-    """Record one value: refused twice, skipped if missing, counted if flagged, range-checked."""
-    row = days.get((station, day))
-    if row is None:
-        row = days[station, day] = [None, None, None, 0]
-    bit = 1 << KEPT[element]
-    seen = row[_SEEN] or 0
-    if seen & bit:
-        result.reject(line, f"{element} for {day.isoformat()} appears twice")
-        return
-    row[_SEEN] = seen | bit
-    if value == MISSING:
-        return
-    if quality_flag.strip():
-        # NOAA flagged the value as failing a quality check: not loaded, counted.
-        result.values_rejected_qc += 1
-        return
-    low, high = (0, 2_147_483_647) if element == "PRCP" else SMALLINT
-    if not low <= value <= high:
-        result.reject(line, f"{element} {value} on {day.isoformat()} is out of range")
-        return
-    row[KEPT[element]] = value
+@cache
+def _new_year(year: int) -> int:
+    return date(year, 1, 1).toordinal()
 
 
-def finish(days: Days, result: Parsed) -> None:
-    """Turn the days with at least one value into COPY rows, in key order, if the file is clean."""
-    if not result.ok:
-        return
-    kept = sorted(key for key, row in days.items() if row[:_SEEN] != [None, None, None])
-    result.payload = b"".join(
-        copy_row((station, day.isoformat(), *days[station, day][:_SEEN])) for station, day in kept
-    )
-    result.rows = len(kept)
-    result.stations = frozenset(station for station, _ in kept)
+class DayRows:
+    """The rows of a file's days: values in, COPY rows out a window at a time.
+
+    Memory: the window, plus 366 bytes per station-year of the file (a
+    station's whole record is a few tens of kilobytes).
+    """
+
+    def __init__(self, result: Parsed) -> None:
+        self.result = result
+        self.pending: dict[tuple[str, int], list[int | None]] = {}
+        self.flags: dict[tuple[str, int], bytearray] = {}
+
+    def add(
+        self,
+        line: int,
+        *,
+        station: str,
+        day: date,
+        element: str,
+        value: int,
+        quality_flag: str,
+    ) -> None:
+        """Record a value: refused twice, skipped if missing, counted if flagged, range-checked."""
+        flags = self.flags.get((station, day.year))
+        if flags is None:
+            flags = self.flags[station, day.year] = bytearray(366)
+        ordinal = day.toordinal()
+        index = ordinal - _new_year(day.year)
+        seen = flags[index]
+        position = KEPT[element]
+        if seen & (1 << position):
+            self.result.reject(line, f"{element} for {day.isoformat()} appears twice")
+            return
+        flags[index] = seen | (1 << position)
+        if value == MISSING:
+            return
+        if quality_flag.strip():
+            # NOAA flagged the value as failing a quality check: not loaded, counted.
+            self.result.values_rejected_qc += 1
+            return
+        low, high = (0, 2_147_483_647) if element == "PRCP" else SMALLINT
+        if not low <= value <= high:
+            self.result.reject(line, f"{element} {value} on {day.isoformat()} is out of range")
+            return
+        row = self.pending.get((station, ordinal))
+        if row is None:
+            if seen & _EMITTED:
+                self.result.partial = True  # the day's other values already went out
+            row = self.pending[station, ordinal] = [None, None, None]
+        row[position] = value
+
+    def flush_if_full(self) -> bytes:
+        """The held rows when the window is full (call between two groups of lines)."""
+        return self.flush() if len(self.pending) >= WINDOW else b""
+
+    def flush(self) -> bytes:
+        """Every held row, in key order, as COPY text (nothing once the file has a bad line)."""
+        if not self.pending:
+            return b""
+        if not self.result.ok:
+            self.pending.clear()
+            return b""
+        out = []
+        stations = set()
+        for station, ordinal in sorted(self.pending):
+            day = date.fromordinal(ordinal)
+            self.flags[station, day.year][ordinal - _new_year(day.year)] |= _EMITTED
+            out.append(copy_row((station, day.isoformat(), *self.pending[station, ordinal])))
+            stations.add(station)
+        self.result.rows += len(out)
+        if not stations <= self.result.stations:
+            self.result.stations = self.result.stations | stations
+        self.pending.clear()
+        return b"".join(out)

@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterator
 
 from ingest_job.formats import dates, elements
-from ingest_job.formats.base import Parsed, each_line, shown
+from ingest_job.formats.base import LineParser, Parsed, payloads, shown, split_lines
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_csv"
@@ -20,25 +20,46 @@ HEADER = ("ID", "DATE", "ELEMENT", "DATA_VALUE", "M_FLAG", "Q_FLAG", "S_FLAG", "
 
 
 def parse(name: str, data: bytes) -> Parsed:
-    """Parse a by-station CSV file."""
-    result = Parsed(name=name, format=FORMAT, table="observation")
-    if not data.strip():
-        result.reject(1, "the file is empty")
-        return result
-    days: elements.Days = {}
-    reader = csv.reader(_text_lines(data, result))
-    for fields in reader:
-        number = reader.line_num
-        if not fields or (number == 1 and tuple(f.strip().upper() for f in fields) == HEADER):
-            continue
-        _row(number, fields, days, result)
-    elements.finish(days, result)
-    return result
+    """Parse a whole by-station CSV file."""
+    parser = Parser(name)
+    parser.result.payload = b"".join(payloads(parser, [data]))
+    return parser.result
 
 
-def _text_lines(data: bytes, result: Parsed) -> Iterator[str]:
+class Parser(LineParser):
+    """A by-station CSV file, block by block; rows go out at a change of station or day."""
+
+    format = FORMAT
+    table = "observation"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.days = elements.DayRows(self.result)
+        self.group: tuple[str, str] | None = None
+
+    def feed(self, block: bytes, first_line: int) -> bytes:
+        if first_line == 1:
+            block = block.removeprefix(b"\xef\xbb\xbf")
+        out: list[bytes] = []
+        reader = csv.reader(_text_lines(block, first_line, self.result))
+        for fields in reader:
+            number = first_line + reader.line_num - 1
+            if not fields or (number == 1 and tuple(f.strip().upper() for f in fields) == HEADER):
+                continue
+            group = (fields[0], fields[1]) if len(fields) > 1 else None
+            if group != self.group:
+                out.append(self.days.flush_if_full())
+                self.group = group
+            _row(number, fields, self.days, self.result)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        return self.days.flush()
+
+
+def _text_lines(block: bytes, first_line: int, result: Parsed) -> Iterator[str]:
     """Decoded lines one at a time; an undecodable line is rejected and read as empty."""
-    for number, raw in enumerate(each_line(data.removeprefix(b"\xef\xbb\xbf")), start=1):
+    for number, raw in enumerate(split_lines(block), start=first_line):
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -46,7 +67,7 @@ def _text_lines(data: bytes, result: Parsed) -> Iterator[str]:
             yield ""
 
 
-def _row(number: int, fields: list[str], days: elements.Days, result: Parsed) -> None:
+def _row(number: int, fields: list[str], days: elements.DayRows, result: Parsed) -> None:
     if len(fields) != len(HEADER):
         result.reject(number, f"expected {len(HEADER)} comma-separated fields, found {len(fields)}")
         return
@@ -63,5 +84,11 @@ def _row(number: int, fields: list[str], days: elements.Days, result: Parsed) ->
     if not value_text.lstrip("-").isdigit() or value_text[1:].count("-"):
         result.reject(number, f"DATA_VALUE is not a whole number: {shown(value_text.encode())}")
         return
-    elements.add(days, result, number, station=station, day=day, element=element,
-                 value=int(value_text), quality_flag=quality_flag)  # fmt: skip
+    days.add(
+        number,
+        station=station,
+        day=day,
+        element=element,
+        value=int(value_text),
+        quality_flag=quality_flag,
+    )

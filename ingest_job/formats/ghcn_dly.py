@@ -9,10 +9,11 @@ counted in ``values_rejected_qc``.
 from __future__ import annotations
 
 import calendar
+from array import array
 from datetime import date
 
 from ingest_job.formats import elements
-from ingest_job.formats.base import MISSING, Parsed, each_line
+from ingest_job.formats.base import MISSING, LineParser, Parsed, payloads, split_lines
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_dly"
@@ -20,42 +21,63 @@ _HEAD = 21
 _BLOCK = 8
 _LINE_LENGTH = _HEAD + 31 * _BLOCK
 
-
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse a ``.dly`` file."""
-    result = Parsed(name=name, format=FORMAT, table="observation")
-    if not data.strip():
-        result.reject(1, "the file is empty")
-        return result
-    days: elements.Days = {}
-    seen: dict[tuple[str, int, int, str], int] = {}
-    for number, raw in enumerate(each_line(data), start=1):
-        if raw.strip():
-            _line(number, raw, days, seen, result)
-    elements.finish(days, result)
-    return result
-
-
 Key = tuple[str, int, int, str]  # station, year, month, element
 
 
-def _line(
-    number: int, raw: bytes, days: elements.Days, seen: dict[Key, int], result: Parsed
-) -> None:
-    try:
-        line = raw.decode("ascii").ljust(_LINE_LENGTH)
-    except UnicodeDecodeError:
-        result.reject(number, "not ASCII text")
-        return
-    key = _key(number, line, result)
-    if key is None or key[3] not in elements.KEPT:
-        return
-    if key in seen:
-        result.reject(number, f"{key[3]} for {key[1]}-{key[2]:02d} appears twice "
-                              f"(first on line {seen[key]})")  # fmt: skip
-        return
-    seen[key] = number
-    _values(number, line, key, days, result)
+def parse(name: str, data: bytes) -> Parsed:
+    """Parse a whole ``.dly`` file."""
+    parser = Parser(name)
+    parser.result.payload = b"".join(payloads(parser, [data]))
+    return parser.result
+
+
+class Parser(LineParser):
+    """A ``.dly`` file, block by block; rows go out at a change of station and month."""
+
+    format = FORMAT
+    table = "observation"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.days = elements.DayRows(self.result)
+        # (station, year) -> the line of each month's TMAX, TMIN, PRCP (0: not yet).
+        self.first_lines: dict[tuple[str, int], array[int]] = {}
+        self.group: tuple[str, int, int] | None = None
+
+    def feed(self, block: bytes, first_line: int) -> bytes:
+        out: list[bytes] = []
+        for number, raw in enumerate(split_lines(block), start=first_line):
+            if raw.strip():
+                self._line(number, raw, out)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        return self.days.flush()
+
+    def _line(self, number: int, raw: bytes, out: list[bytes]) -> None:
+        result = self.result
+        try:
+            line = raw.decode("ascii").ljust(_LINE_LENGTH)
+        except UnicodeDecodeError:
+            result.reject(number, "not ASCII text")
+            return
+        key = _key(number, line, result)
+        if key is None or key[3] not in elements.KEPT:
+            return
+        station, year, month, element = key
+        if self.group != (station, year, month):
+            out.append(self.days.flush_if_full())
+            self.group = (station, year, month)
+        lines = self.first_lines.get((station, year))
+        if lines is None:
+            lines = self.first_lines[station, year] = array("I", bytes(4 * 36))
+        slot = (month - 1) * 3 + elements.KEPT[element]
+        if lines[slot]:
+            result.reject(number, f"{element} for {year}-{month:02d} appears twice "
+                                  f"(first on line {lines[slot]})")  # fmt: skip
+            return
+        lines[slot] = number
+        _values(number, line, key, self.days, result)
 
 
 def _key(number: int, line: str, result: Parsed) -> Key | None:
@@ -72,7 +94,7 @@ def _key(number: int, line: str, result: Parsed) -> Key | None:
     return station, int(year), int(month), element
 
 
-def _values(number: int, line: str, key: Key, days: elements.Days, result: Parsed) -> None:
+def _values(number: int, line: str, key: Key, days: elements.DayRows, result: Parsed) -> None:
     station, year, month, element = key
     month_length = calendar.monthrange(year, month)[1]
     for index in range(31):
@@ -83,9 +105,9 @@ def _values(number: int, line: str, key: Key, days: elements.Days, result: Parse
             return
         value = int(text)
         if index < month_length:
-            elements.add(days, result, number, station=station, element=element,
-                         day=date(year, month, index + 1), value=value,
-                         quality_flag=line[start + 6])  # fmt: skip
+            days.add(number, station=station, element=element,
+                     day=date(year, month, index + 1), value=value,
+                     quality_flag=line[start + 6])  # fmt: skip
         elif value != MISSING:
             result.reject(number, f"day {index + 1} has a value but {year}-{month:02d} "
                                   f"has {month_length} days")  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ingest_job.formats.base import Parsed, copy_row, lines, shown
+from ingest_job.formats.base import LineParser, Parsed, copy_row, payloads, shown, split_lines
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_stations"
@@ -18,24 +18,36 @@ _MIN_LENGTH = 41
 
 
 def parse(name: str, data: bytes) -> Parsed:
-    """Parse the inventory."""
-    result = Parsed(name=name, format=FORMAT, table="station")
-    if not data.strip():
-        result.reject(1, "the file is empty")
-        return result
-    out: list[bytes] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(lines(data), start=1):
-        if not raw.strip():
-            continue
-        row = _line(number, raw, seen, result)
-        if row is not None:
-            out.append(copy_row(row))
-    if result.ok:
-        result.payload = b"".join(out)
-        result.rows = len(out)
-        result.stations = frozenset(seen)
-    return result
+    """Parse the whole inventory."""
+    parser = Parser(name)
+    parser.result.payload = b"".join(payloads(parser, [data]))
+    return parser.result
+
+
+class Parser(LineParser):
+    """The inventory, block by block (it remembers the station ids it has seen)."""
+
+    format = FORMAT
+    table = "station"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.seen: dict[str, int] = {}
+
+    def feed(self, block: bytes, first_line: int) -> bytes:
+        out: list[bytes] = []
+        for number, raw in enumerate(split_lines(block), start=first_line):
+            if not raw.strip():
+                continue
+            row = _line(number, raw, self.seen, self.result)
+            if row is not None:
+                out.append(copy_row(row))
+        self.result.rows += len(out)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        self.result.stations = frozenset(self.seen)
+        return b""
 
 
 def _line(

@@ -5,18 +5,30 @@ Each line holds the date (``YYYYMMDD``), the maximum and minimum temperature
 tab-separated and space-padded; ``-9999`` means missing. Blank lines are
 ignored; LF and CRLF endings are both accepted.
 
-Well-formed files (all of the real data) take a fast path that checks the
-whole file with a few regular expressions and rewrites it into COPY rows
-with byte operations; any file that fails it is parsed line by line, which
-names every bad line.
+Well-formed blocks of a file (all of the real data) take a fast path that
+checks the whole block with a few regular expressions and rewrites it into
+COPY rows with byte operations; any block that fails it is parsed line by
+line, which names every bad line.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from array import array
+from datetime import date
 
 from ingest_job.formats import dates
-from ingest_job.formats.base import MISSING, SMALLINT, Parsed, copy_row, lines, shown
+from ingest_job.formats.base import (
+    MISSING,
+    SMALLINT,
+    LineParser,
+    Parsed,
+    copy_row,
+    payloads,
+    shown,
+    split_lines,
+)
 
 FORMAT = "station_txt"
 STATION_ID = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
@@ -38,43 +50,126 @@ def station_id(name: str) -> str | None:
     return stem
 
 
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse a station file named ``<STATION_ID>.txt``."""
-    station = station_id(name)
-    if station is None:
-        raise ValueError(f"{name} is not a station file name")
-    result = Parsed(name=name, format=FORMAT, table="observation", stations=frozenset({station}))
-    if not data.strip():
-        result.reject(1, "the file is empty")
-        return result
-    body = data.replace(b"\r\n", b"\n")
-    if not body.endswith(b"\n"):
-        body += b"\n"
-    if not _fast(station, body, result):
-        _slow(station, body, result)
-    return result
+def parse(name: str, data: bytes, *, fast: bool = True) -> Parsed:
+    """Parse a whole station file named ``<STATION_ID>.txt`` (``fast=False``: line by line only)."""
+    parser = Parser(name, fast=fast)
+    parser.result.payload = b"".join(payloads(parser, [data]))
+    return parser.result
 
 
-def _fast(station: str, body: bytes, result: Parsed) -> bool:
-    if body.startswith(b"\n") or b"\n\n" in body:
-        return False  # blank lines: the line-by-line path skips them
-    shapes = set(body.translate(_FOLD_DIGITS).split(b"\n"))
-    shapes.discard(b"")
-    if not all(_FAST_SHAPE.fullmatch(shape) for shape in shapes):
-        return False
-    if any(last != b"-9999\n" for last in _NEGATIVE_LAST.findall(body)):
-        return False  # a negative precipitation other than "missing"
-    days = _DATE.findall(b"\n" + body)
-    unique = set(days)
-    if len(unique) != len(days) or not dates.common_era().issuperset(unique):
-        return False  # a date twice, or one to look at closely
-    # Longest padding first, so that "\t  -9999" never leaves "\t \\N".
-    for padding in sorted(_missing_paddings(shapes), reverse=True):
-        body = body.replace(b"\t" + b" " * padding + b"-9999", b"\t\\N")
-    prefix = station.encode() + b"\t"
-    result.payload = prefix + body[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
-    result.rows = len(days)
-    return True
+class Parser(LineParser):
+    """A station file, block by block."""
+
+    format = FORMAT
+    table = "observation"
+
+    def __init__(self, name: str, *, fast: bool = True) -> None:
+        station = station_id(name.rsplit("/", 1)[-1])
+        if station is None:
+            raise ValueError(f"{name} is not a station file name")
+        super().__init__(name)
+        self.station = station
+        self.result.stations = frozenset({station})
+        self.fast = fast
+        self.dates = _FirstLines()
+        self.blocks = 0
+
+    def feed(self, block: bytes, first_line: int) -> bytes:
+        self.blocks += 1
+        if self.blocks == 2:
+            self.dates.spread()  # more than one block: remember dates by day from now on
+        body = block.replace(b"\r\n", b"\n")
+        if not body.endswith(b"\n"):
+            body += b"\n"
+        out = self._fast(body, first_line) if self.fast else None
+        return out if out is not None else self._slow(body, first_line)
+
+    def finish(self) -> bytes:
+        if self.result.ok and self.result.rows == 0:
+            self.result.reject(1, "the file has no data lines")
+        return b""
+
+    def _fast(self, body: bytes, first_line: int) -> bytes | None:
+        if body.startswith(b"\n") or b"\n\n" in body:
+            return None  # blank lines: the line-by-line path skips them
+        shapes = set(body.translate(_FOLD_DIGITS).split(b"\n"))
+        shapes.discard(b"")
+        if not all(_FAST_SHAPE.fullmatch(shape) for shape in shapes):
+            return None
+        if any(last != b"-9999\n" for last in _NEGATIVE_LAST.findall(body)):
+            return None  # a negative precipitation other than "missing"
+        days = _DATE.findall(b"\n" + body)
+        unique = set(days)
+        if len(unique) != len(days) or not dates.common_era().issuperset(unique):
+            return None  # a date twice, or one to look at closely
+        if not self.dates.add_all(days, first_line):
+            return None  # a date of an earlier block
+        # Longest padding first, so that "\t  -9999" never leaves "\t \\N".
+        for padding in sorted(_missing_paddings(shapes), reverse=True):
+            body = body.replace(b"\t" + b" " * padding + b"-9999", b"\t\\N")
+        prefix = self.station.encode() + b"\t"
+        self.result.rows += len(days)
+        return prefix + body[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
+
+    def _slow(self, body: bytes, first_line: int) -> bytes:
+        out: list[bytes] = []
+        for offset, line in enumerate(split_lines(body)):
+            if not line.strip():
+                continue
+            row = _line(self.station, first_line + offset, line, self.dates, self.result)
+            if row is not None:
+                out.append(copy_row(row))
+        self.result.rows += len(out)
+        return b"".join(out)
+
+
+class _FirstLines:
+    """The line each date was first seen on.
+
+    A dict while the file is one block (most files: no cost beyond the
+    block); once there is a second block, an array by day number (15 MB,
+    whatever the file's size), so that memory never grows with the file.
+    """
+
+    def __init__(self) -> None:
+        self.lines: dict[bytes, int] = {}
+        self.by_day: array[int] | None = None
+
+    def spread(self) -> None:
+        self.by_day = array("I", bytes(4 * (date.max.toordinal() + 1)))
+        for text, line in self.lines.items():
+            self.by_day[_ordinal(text)] = line
+        self.lines = {}
+
+    def add_all(self, days: list[bytes], first_line: int) -> bool:
+        """Record distinct dates of consecutive lines; False (nothing recorded) if one was seen."""
+        if self.by_day is None:
+            if not self.lines.keys().isdisjoint(days):
+                return False
+            self.lines.update(zip(days, itertools.count(first_line), strict=False))
+            return True
+        by_day = self.by_day
+        ordinals = [_ordinal(text) for text in days]
+        if any(by_day[o] for o in ordinals):
+            return False
+        for line, o in enumerate(ordinals, start=first_line):
+            by_day[o] = line
+        return True
+
+    def first(self, text: bytes, day: date, line: int) -> int | None:
+        """The line ``day`` was first seen on, or None (and ``line`` recorded)."""
+        if self.by_day is None:
+            first = self.lines.setdefault(text, line)
+            return None if first == line else first
+        o = day.toordinal()
+        if self.by_day[o]:
+            return int(self.by_day[o])
+        self.by_day[o] = line
+        return None
+
+
+def _ordinal(text: bytes) -> int:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8])).toordinal()
 
 
 def _missing_paddings(shapes: set[bytes]) -> set[int]:
@@ -86,24 +181,8 @@ def _missing_paddings(shapes: set[bytes]) -> set[int]:
     return found
 
 
-def _slow(station: str, body: bytes, result: Parsed) -> None:
-    out: list[bytes] = []
-    seen: dict[bytes, int] = {}
-    for number, line in enumerate(lines(body), start=1):
-        if not line.strip():
-            continue
-        row = _line(station, number, line, seen, result)
-        if row is not None:
-            out.append(copy_row(row))
-    if result.ok:
-        result.payload = b"".join(out)
-        result.rows = len(out)
-    elif not out and not result.errors:
-        result.reject(1, "the file has no data lines")
-
-
 def _line(
-    station: str, number: int, line: bytes, seen: dict[bytes, int], result: Parsed
+    station: str, number: int, line: bytes, seen: _FirstLines, result: Parsed
 ) -> tuple[object, ...] | None:
     fields = line.split(b"\t")
     if len(fields) != len(_FIELDS):
@@ -117,10 +196,10 @@ def _line(
         result.reject(number, f"not a date (YYYYMMDD): {shown(fields[0])}")
         return None
     key = fields[0].strip()
-    if key in seen:
-        result.reject(number, f"date {key.decode()} appears twice (first on line {seen[key]})")
+    first = seen.first(key, day, number)
+    if first is not None:
+        result.reject(number, f"date {key.decode()} appears twice (first on line {first})")
         return None
-    seen[key] = number
     values: list[int | None] = []
     for label, raw in zip(_FIELDS[1:], fields[1:], strict=True):
         value = _number(raw)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from ingest_job.formats.base import MISSING, Parsed, copy_row, lines, shown
+from ingest_job.formats.base import (
+    MISSING,
+    LineParser,
+    Parsed,
+    copy_row,
+    lines,
+    payloads,
+    shown,
+    split_lines,
+)
 
 FORMAT = "yield_txt"
 _MAX_YIELD = 2**63 - 1
@@ -19,41 +28,60 @@ def looks_like(head: bytes) -> bool:
 
 
 def parse(name: str, data: bytes) -> Parsed:
-    """Parse a yield file."""
-    result = Parsed(name=name, format=FORMAT, table="crop_yield")
-    if not data.strip():
-        result.reject(1, "the file is empty")
-        return result
-    out: list[bytes] = []
-    seen: dict[int, int] = {}
-    for number, line in enumerate(lines(data), start=1):
+    """Parse a whole yield file."""
+    parser = Parser(name)
+    parser.result.payload = b"".join(payloads(parser, [data]))
+    return parser.result
+
+
+class Parser(LineParser):
+    """A yield file, block by block."""
+
+    format = FORMAT
+    table = "crop_yield"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.seen: dict[int, int] = {}
+
+    def feed(self, block: bytes, first_line: int) -> bytes:
+        out: list[bytes] = []
+        for number, line in enumerate(split_lines(block), start=first_line):
+            row = self._line(number, line)
+            if row is not None:
+                out.append(copy_row(row))
+        self.result.rows += len(out)
+        return b"".join(out)
+
+    def _line(self, number: int, line: bytes) -> tuple[int, int] | None:
         fields = line.split()
         if not fields:
-            continue
+            return None
+        problem = self._problem(number, fields)
+        if problem is not None:
+            self.result.reject(number, problem)
+            return None
+        return int(fields[0]), int(fields[1])
+
+    def _problem(self, number: int, fields: list[bytes]) -> str | None:
+        """Why a line of (year, yield) is not one, or None."""
         if len(fields) != 2:
-            result.reject(number, f"expected 2 fields (year, yield), found {len(fields)}")
-            continue
+            return f"expected 2 fields (year, yield), found {len(fields)}"
         year_raw, value_raw = fields
         if not (len(year_raw) == 4 and year_raw.isdigit() and year_raw[:1] != b"0"):
-            result.reject(number, f"not a year: {shown(year_raw)}")
-            continue
+            return f"not a year: {shown(year_raw)}"
         year = int(year_raw)
-        if year in seen:
-            result.reject(number, f"year {year} appears twice (first on line {seen[year]})")
-            continue
-        seen[year] = number
+        if year in self.seen:
+            return f"year {year} appears twice (first on line {self.seen[year]})"
+        self.seen[year] = number
         if not value_raw.lstrip(b"-").isdigit() or value_raw[1:].count(b"-"):
-            result.reject(number, f"yield is not a whole number: {shown(value_raw)}")
-            continue
-        value = int(value_raw)
-        if value == MISSING:
-            result.reject(number, f"the yield for {year} is missing (-9999)")
-            continue
-        if not 0 <= value <= _MAX_YIELD:
-            result.reject(number, f"yield {value} is out of range (0 or more)")
-            continue
-        out.append(copy_row((year, value)))
-    if result.ok:
-        result.payload = b"".join(out)
-        result.rows = len(out)
-    return result
+            return f"yield is not a whole number: {shown(value_raw)}"
+        return _value_problem(year, int(value_raw))
+
+
+def _value_problem(year: int, value: int) -> str | None:
+    if value == MISSING:
+        return f"the yield for {year} is missing (-9999)"
+    if not 0 <= value <= _MAX_YIELD:
+        return f"yield {value} is out of range (0 or more)"
+    return None

@@ -135,6 +135,18 @@ def test_ingest_cronjob_schedule_and_limits() -> None:
     assert env["CLOUDWATCH_NAMESPACE"] == "WeatherWarehouse"
 
 
+def test_ingest_job_is_indexed_one_pod_per_shard() -> None:
+    cronjob = named(chart.render([IRSA], set_values={"ingest.shards": 4}), "CronJob", "-ingest")
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    assert (job["completionMode"], job["completions"], job["parallelism"]) == ("Indexed", 4, 4)
+    env = {e["name"]: e.get("value") for e in job["template"]["spec"]["containers"][0]["env"]}
+    assert env["INGEST_SHARDS"] == "4"  # the shard index: JOB_COMPLETION_INDEX, set by Kubernetes
+
+
+def test_ingest_shards_must_be_a_positive_count() -> None:
+    assert "shards" in chart.render_error([IRSA], set_values={"ingest.shards": 0})
+
+
 def test_ingest_pushes_under_the_job_name_the_alerts_watch() -> None:
     values = {"prometheusRule.pushgatewayJob": "weather_ingest_eu"}
     objects = chart.render([FULL], set_values=values)

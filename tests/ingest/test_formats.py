@@ -127,8 +127,7 @@ def test_yield_file_with_a_year_twice_is_rejected() -> None:
 def test_fast_and_line_by_line_paths_give_the_same_rows(real_data: Path) -> None:
     path = real_data / "wx_data" / "USC00110072.txt"
     fast = formats.parse(path.name, path.read_bytes())
-    slow = formats.base.Parsed(name=path.name, format="x", table="observation")
-    station_txt._slow("USC00110072", path.read_bytes(), slow)
+    slow = station_txt.parse(path.name, path.read_bytes(), fast=False)
 
     assert fast.rows == slow.rows == 10865
     assert values(fast.payload) == values(slow.payload)

@@ -1,0 +1,106 @@
+"""ingest --shard I/N: shards load side by side, and together leave what one run leaves."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import psycopg
+
+from tests import cli
+from tests.harness import ghcn_data
+from tests.ingest.conftest import one, rows, table_digest, write
+from tests.ingest.test_command import MERGING, _wait_for_rollback
+from warehouse.db import INGEST_LOCK_KEY, INGEST_SHARD_LOCK_CLASS
+
+
+def catalogue(tmp_path: Path) -> Path:
+    """Station files of every format, the yield file and the station inventory."""
+    folder = tmp_path / "catalogue"
+    ghcn_data.write_catalogue(folder, "txt", stations=6, years=4)
+    ghcn_data.write_catalogue(folder, "dly", stations=3, years=3, first=6)
+    ghcn_data.write_catalogue(folder, "csv", stations=3, years=3, first=9)
+    write(folder, "US_corn_grain_yield.txt", ["1999\t239549", "2000\t251854"])
+    write(folder, "ghcnd-stations.txt", [
+        f"{ghcn_data.station_id(n)}  39.7833  -88.1667  198.1 IL STATION {n:<22}" for n in range(12)
+    ])  # fmt: skip
+    return folder
+
+
+def test_two_shards_at_once_leave_the_tables_one_run_leaves(
+    database_url: str, other_database: str, tmp_path: Path
+) -> None:
+    folder = catalogue(tmp_path)
+    env = {"DATABASE_URL": database_url}
+    shards = [cli.start("ingest", "--source", str(folder), "--shard", f"{i}/2", env=env)
+              for i in range(2)]  # fmt: skip
+    outcomes = [(shard.wait(timeout=300), shard.communicate()[1]) for shard in shards]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    whole = cli.run("ingest", "--source", str(folder), env={"DATABASE_URL": other_database})
+    assert whole.returncode == 0, whole.stderr
+
+    assert table_digest(database_url) == table_digest(other_database)
+    seen = rows(database_url, "SELECT shard_index, shard_count, files_loaded FROM ingest_run "
+                              "ORDER BY shard_index")  # fmt: skip
+    assert [(i, n) for i, n, _ in seen] == [(0, 2), (1, 2)]
+    assert sum(int(str(loaded)) for _, _, loaded in seen) == 14  # every file once
+
+
+def test_a_shard_refuses_to_run_while_the_same_shard_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = catalogue(tmp_path)
+    env = {"DATABASE_URL": database_url}
+    with psycopg.connect(database_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock_shared(%s)", (INGEST_LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_lock(%s, 1)", (INGEST_SHARD_LOCK_CLASS,))
+        same = cli.run("ingest", "--source", str(folder), "--shard", "1/2", env=env)
+        whole = cli.run("ingest", "--source", str(folder), env=env)
+        other = cli.run("ingest", "--source", str(folder), "--shard", "0/2", env=env)
+    assert (same.returncode, whole.returncode, other.returncode) == (3, 3, 0), other.stderr
+    assert "lock of shard 1" in same.stderr
+    assert "another ingest run holds the lock" in whole.stderr
+
+
+def test_a_shard_killed_mid_way_and_run_again_leaves_the_clean_result(
+    database_url: str, other_database: str, tmp_path: Path
+) -> None:
+    folder = catalogue(tmp_path)
+    ghcn_data.write_catalogue(folder, "txt", stations=40, years=20, first=100)
+    env = {"DATABASE_URL": database_url}
+    # Not a first load: files merge one by one, and the kill lands inside one.
+    seed = tmp_path / "seed"
+    write(seed, "USC00000001.txt", ["20000101\t1\t2\t3"])
+    for url in (database_url, other_database):
+        assert cli.run("ingest", "--source", str(seed), env={"DATABASE_URL": url}).returncode == 0
+    assert cli.run("ingest", "--source", str(folder), "--shard", "0/2", env=env).returncode == 0
+
+    shard = cli.start("ingest", "--source", str(folder), "--shard", "1/2", env=env)
+    seen = False
+    with psycopg.connect(database_url, autocommit=True) as watcher:
+        while shard.poll() is None and not seen:
+            row = watcher.execute(MERGING).fetchone()
+            seen = row is not None and row[0] > 0
+    assert seen, "shard 1 finished before it could be killed"
+    shard.send_signal(signal.SIGKILL)
+    shard.communicate()
+    _wait_for_rollback(database_url)
+
+    again = cli.run("ingest", "--source", str(folder), "--shard", "1/2", env=env)
+    assert again.returncode == 0, again.stderr
+    whole = cli.run("ingest", "--source", str(folder), env={"DATABASE_URL": other_database})
+    assert whole.returncode == 0, whole.stderr
+    assert table_digest(database_url) == table_digest(other_database)
+    assert one(database_url, "SELECT count(*) FROM ingest_run WHERE status = 'failed'") == 1
+
+
+def test_shard_from_the_indexed_job_environment(database_url: str, tmp_path: Path) -> None:
+    folder = catalogue(tmp_path)
+    env = {"DATABASE_URL": database_url, "INGEST_SHARDS": "3", "JOB_COMPLETION_INDEX": "2"}
+    done = cli.run("ingest", "--source", str(folder), env=env)
+    assert done.returncode == 0, done.stderr
+    assert rows(database_url, "SELECT shard_index, shard_count FROM ingest_run") == [(2, 3)]
+    unindexed = {"DATABASE_URL": database_url, "INGEST_SHARDS": "3"}
+    missing = cli.run("ingest", "--source", str(folder), env=unindexed)
+    assert missing.returncode == 2
+    assert "INGEST_SHARDS is 3 but no shard is given" in missing.stderr
