@@ -93,7 +93,10 @@ def test_a_frozen_database_gives_503_within_the_deadline_then_the_api_recovers(
 
         with frozen(own_server) as processes:
             for path in (
-                f"/api/weather?station_id={STATION}",
+                # Another page than the one above: that one is kept rendered in
+                # memory (service.response_cache) until the freshness check
+                # notices the outage too.
+                f"/api/weather?station_id={STATION}&limit=7",
                 f"/api/weather?station_id={STATION}&format=csv",
                 f"/api/stations/{STATION}",
             ):
