@@ -2,19 +2,27 @@
 
 Prints figures; asserts nothing (speed is measured, not asserted).
 
-    .venv/bin/python bench/api.py [--data ../shared/data] [--duration 10] [--connections 32]
+    .venv/bin/python bench/api.py [--data ../shared/data] [--duration 8] [--connections 32]
+        [--baseline ../main]
 
 1. Starts a throwaway PostgreSQL, loads ``wx_data`` and ``yld_data`` through the
    ingest job (as production does).
-2. Starts ``weather-warehouse serve`` (one worker) in a separate process.
-3. ``wrk`` at N connections: one station's first page of 100 rows; then the
-   first page and a page whose cursor sits at 90 % of the whole table.
-4. Streams the whole observations table as CSV and samples the server's RSS.
+2. Starts ``weather-warehouse serve`` (one worker) in a separate process, and
+   one more with the response cache off (what a page not rendered before
+   costs); with
+   ``--baseline DIR`` also the code of that checkout (e.g. ``git worktree add
+   ../base main``), over the same database, so both are measured in one run.
+3. ``wrk`` at N connections, rounds interleaved (the machine is shared): the
+   first page of 100 rows (identity, cache off, gzip, and the baseline's), one
+   station's first page, and a page whose cursor sits at 90 % of the table.
+4. Streams the whole observations table as CSV (identity and gzip: rows/s and
+   bytes on the wire) and as NDJSON, sampling the server's RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -24,6 +32,8 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -49,6 +59,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--baseline", type=Path, help="a checkout to measure alongside")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -62,9 +73,24 @@ def main() -> int:
     try:
         url = server.url()
         _load(url, args.data)
-        with _serving(url) as (api, process):
-            _bench_pages(wrk, api, url, args.duration, args.connections, server=process)
-            _bench_csv(api, process)
+        with contextlib.ExitStack() as stack:
+            api, process = stack.enter_context(_serving(url, REPO))
+            uncached = stack.enter_context(_serving(url, REPO, {"RESPONSE_CACHE_MAX_BYTES": "0"}))
+            baseline = None
+            if args.baseline is not None:
+                baseline = stack.enter_context(_serving(url, args.baseline.resolve()))
+            servers = {"this code": (api, process), "cache off": uncached}
+            if baseline is not None:
+                servers["baseline"] = baseline
+            _bench_pages(wrk, url, args.duration, args.connections, servers)
+            for export in EXPORTS:
+                _bench_export(api, process, export)
+            if baseline is not None:
+                # CSV again, alternating with the baseline's: the same moment's load.
+                for _ in range(2):
+                    _bench_export(api, process, EXPORTS[0])
+                    _bench_export(*baseline, Export("CSV, baseline", "format=csv", False, 1))
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         server.stop(mode="immediate")
         shutil.rmtree(base, ignore_errors=True)
@@ -84,10 +110,12 @@ def _load(url: str, data: Path) -> None:
 
 
 class _serving:
-    """``weather-warehouse serve`` on a free port, stopped with SIGTERM afterwards."""
+    """``weather-warehouse serve`` of ``code`` on a free port, stopped with SIGTERM afterwards."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, code: Path, env: dict[str, str] | None = None) -> None:
         self.url = url
+        self.code = code
+        self.env = env or {}
         self.port = free_port()
 
     def __enter__(self) -> tuple[str, psutil.Process]:
@@ -96,6 +124,9 @@ class _serving:
             "DATABASE_URL": self.url,
             "CURSOR_SECRET": SECRET,
             "LOG_FORMAT": "json",
+            # The checkout's own packages win over the editable install.
+            "PYTHONPATH": str(self.code),
+            **self.env,
         }
         self.process = subprocess.Popen(
             [str(REPO / ".venv" / "bin" / "weather-warehouse"), "serve", "--port", str(self.port)],
@@ -118,12 +149,21 @@ class _serving:
         self.process.wait(timeout=60)
 
 
-def _wrk(
-    wrk: str, url: str, duration: int, connections: int, server: psutil.Process
-) -> dict[str, float]:
+@dataclass(frozen=True)
+class Target:
+    """One URL under load, served by one server process, with extra request headers."""
+
+    url: str
+    server: psutil.Process
+    headers: tuple[str, ...] = ()
+
+
+def _wrk(wrk: str, target: Target, duration: int, connections: int) -> dict[str, float]:
+    server = target.server
     cpu_before = sum(server.cpu_times()[:2])
+    headers = [arg for header in target.headers for arg in ("-H", header)]
     out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *headers, target.url],
         capture_output=True,
         text=True,
         check=True,
@@ -144,15 +184,20 @@ def _wrk(
 
 def _line(label: str, f: dict[str, float]) -> str:
     return (
-        f"{label:<44} {f['rps']:>8,.0f} req/s   p50 {f['p50']:6.2f} ms   p99 {f['p99']:6.2f} ms"
+        f"{label:<52} {f['rps']:>8,.0f} req/s   p50 {f['p50']:6.2f} ms   p99 {f['p99']:6.2f} ms"
         f"   server CPU {f['cpu_ms']:.3f} ms/req (= {1000 / f['cpu_ms']:,.0f} req/s per core)"
         f"   non-2xx {f['non_2xx']:.0f}"
     )
 
 
 def _bench_pages(
-    wrk: str, api: str, url: str, duration: int, connections: int, *, server: psutil.Process
+    wrk: str,
+    url: str,
+    duration: int,
+    connections: int,
+    servers: dict[str, tuple[str, psutil.Process]],
 ) -> None:
+    api, server = servers["this code"]
     with psycopg.connect(url) as conn:
         station = conn.execute(
             "SELECT station_id FROM station ORDER BY observation_count DESC LIMIT 1"
@@ -171,30 +216,55 @@ def _bench_pages(
         f"wrk: {connections} connections, {duration} s a run, {ROUNDS} rounds, one API worker;"
         " the machine is shared, so each line is the best round and the rounds interleave"
     )
-    pages = {
-        f"GET /api/weather?station_id={station}&limit=100": (
-            f"{api}/api/weather?station_id={station}&limit=100"
-        ),
-        "GET /api/weather?limit=100 (first page)": f"{api}/api/weather?limit=100",
-        f"GET /api/weather?limit=100 (cursor at 90 %, row {int(total * 0.9):,})": (
-            f"{api}/api/weather?limit=100&cursor={cursor}"
-        ),
-    }
-    for target in pages.values():  # warm up: pool filled, statements prepared
-        _wrk(wrk, target, 2, connections, server)
-    rounds: dict[str, list[dict[str, float]]] = {label: [] for label in pages}
+    first = "/api/weather?limit=100"
+    targets = {"GET /api/weather?limit=100 (first page)": Target(api + first, server)}
+    if "baseline" in servers:
+        base_api, base_server = servers["baseline"]
+        targets["  the same, baseline checkout"] = Target(base_api + first, base_server)
+    off_api, off_server = servers["cache off"]
+    targets["  the same, response cache off"] = Target(off_api + first, off_server)
+    targets["  the same, Accept-Encoding: gzip"] = Target(
+        api + first, server, ("Accept-Encoding: gzip",)
+    )
+    targets[f"GET /api/weather?station_id={station}&limit=100"] = Target(
+        f"{api}/api/weather?station_id={station}&limit=100", server
+    )
+    targets[f"GET /api/weather?limit=100 (cursor at 90 %, row {int(total * 0.9):,})"] = Target(
+        f"{api}/api/weather?limit=100&cursor={cursor}", server
+    )
+    for target in targets.values():  # warm up: pool filled, statements prepared
+        _wrk(wrk, target, 2, connections)
+    rounds: dict[str, list[dict[str, float]]] = {label: [] for label in targets}
     for _ in range(ROUNDS):
-        for label, target in pages.items():
-            rounds[label].append(_wrk(wrk, target, duration, connections, server))
-    best = {label: max(runs, key=lambda f: f["rps"]) for label, runs in rounds.items()}
-    for label, figures in best.items():
-        print(_line(label, figures))
-        print(f"{'':<44} all rounds: " + ", ".join(f"{f['rps']:,.0f}" for f in rounds[label]))
-    first, deep = (statistics.median(f["p50"] for f in runs) for runs in list(rounds.values())[1:])
-    print(f"deep page p50 / first page p50 (medians of the rounds): {deep / first:.2f}x")
+        for label, target in targets.items():
+            rounds[label].append(_wrk(wrk, target, duration, connections))
+    for label, runs in rounds.items():
+        print(_line(label, max(runs, key=lambda f: f["rps"])))
+        print(f"{'':<52} all rounds: " + ", ".join(f"{f['rps']:,.0f}" for f in runs))
+    if "baseline" in servers:
+        new, old = (statistics.median(f["rps"] for f in runs) for runs in list(rounds.values())[:2])
+        print(f"first page, this code / baseline (medians of the rounds): {new / old:.2f}x req/s")
 
 
-def _bench_csv(api: str, process: psutil.Process) -> None:
+@dataclass(frozen=True)
+class Export:
+    """One whole-table export: how it is asked for and how its rows are counted."""
+
+    label: str
+    query: str
+    gzip: bool
+    header_lines: int
+
+
+EXPORTS = (
+    Export("CSV", "format=csv", gzip=False, header_lines=1),
+    Export("CSV, gzip", "format=csv", gzip=True, header_lines=1),
+    Export("NDJSON", "format=ndjson", gzip=False, header_lines=0),
+    Export("NDJSON, gzip", "format=ndjson", gzip=True, header_lines=0),
+)
+
+
+def _bench_export(api: str, process: psutil.Process, export: Export) -> None:
     baseline = process.memory_info().rss
     peak = baseline
     done = threading.Event()
@@ -206,21 +276,30 @@ def _bench_csv(api: str, process: psutil.Process) -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    rows = -1  # the header line
-    size = 0
+    rows = -export.header_lines
+    wire = 0
+    coding = "gzip" if export.gzip else "identity"
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
     started = time.perf_counter()
-    with httpx.stream("GET", f"{api}/api/weather?format=csv", timeout=300) as response:
+    with httpx.stream(
+        "GET",
+        f"{api}/api/weather?{export.query}",
+        headers={"Accept-Encoding": coding},
+        timeout=300,
+    ) as response:
         response.raise_for_status()
-        for chunk in response.iter_bytes():
-            rows += chunk.count(b"\n")
-            size += len(chunk)
+        assert response.headers.get("content-encoding", "identity") == coding
+        for chunk in response.iter_raw():
+            wire += len(chunk)
+            rows += (inflate.decompress(chunk) if export.gzip else chunk).count(b"\n")
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
     print(
-        f"CSV export of the whole table: {rows:,} rows, {size / 1e6:.1f} MB in {seconds:.2f} s"
-        f" = {rows / seconds:,.0f} rows/s; server RSS {baseline / 2**20:.0f} MB"
-        f" -> peak {peak / 2**20:.0f} MB (+{(peak - baseline) / 2**20:.1f} MB)"
+        f"{export.label + ' export of the whole table:':<36} {rows:,} rows,"
+        f" {wire / 1e6:6.1f} MB on the wire in {seconds:5.2f} s = {rows / seconds:>9,.0f} rows/s;"
+        f" server RSS {baseline / 2**20:.0f} MB -> peak {peak / 2**20:.0f} MB"
+        f" (+{(peak - baseline) / 2**20:.1f} MB)"
     )
 
 

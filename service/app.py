@@ -15,6 +15,7 @@ from time import perf_counter
 import psycopg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,10 +35,13 @@ from service import (
     yields,
 )
 from service.caching import FreshnessCache
+from service.compression import Compression
 from service.exports import ExportSlots
 from service.forwarded import Forwarded
 from service.openapi import Operation
 from service.pagination import Cursors
+from service.ratelimit import Policy, RateLimit
+from service.response_cache import ResponseCache
 from service.state import AppState
 from warehouse import db
 from warehouse.errors import WarehouseError
@@ -48,6 +52,27 @@ access_log = logging.getLogger("service.access")
 
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 SLOW_REQUEST_S = 1.0
+# What a browser page may send and read (others are hidden from its script).
+CORS_REQUEST_HEADERS = [
+    "Accept",
+    "Authorization",
+    "Content-Type",
+    "If-Modified-Since",
+    "If-None-Match",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = [
+    "Content-Disposition",
+    "ETag",
+    "Last-Modified",
+    "Link",
+    "Location",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "X-Request-ID",
+]
+CORS_MAX_AGE_S = 600
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -67,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
         freshness=FreshnessCache(load_freshness, on_refresh=on_refresh),
         cursors=Cursors.from_settings(settings),
         exports=ExportSlots(settings.export_max_concurrent),
+        pages=ResponseCache(settings.response_cache_max_bytes),
     )
     upload_config = uploads.UploadConfig.from_settings(settings)
 
@@ -108,9 +134,29 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.warehouse = state
     app.state.uploads = upload_config
+    _add_middleware(app, settings)
+    return app
+
+
+def _add_middleware(app: Starlette, settings: Settings) -> None:
+    """Outermost last: Observe sees everything, Forwarded names the client, CORS headers
+    reach 429s, gzip is innermost."""
+    app.add_middleware(Compression)
+    if RateLimit.enabled(settings):
+        policy = Policy(settings.rate_limit_requests, settings.rate_limit_window_s)
+        app.add_middleware(RateLimit, policy=policy, key_header=settings.rate_limit_key_header)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=CORS_MAX_AGE_S,
+        )
+    # Before the limit: the client address it counts by comes from trusted proxies.
     app.add_middleware(Forwarded, settings=settings)
     app.add_middleware(Observe)  # outermost: it also counts and logs the refusals
-    return app
 
 
 def _version() -> str:
@@ -162,6 +208,9 @@ class Observe:
         # would cost a tenth of the API's CPU at full load.
         if status >= 500:
             level = logging.WARNING
+        elif status == 429 and elapsed < SLOW_REQUEST_S:
+            # A client over its quota would otherwise buy a log line per refusal.
+            level = logging.DEBUG
         elif status >= 400 or elapsed >= SLOW_REQUEST_S:
             level = logging.INFO
         else:

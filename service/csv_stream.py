@@ -1,19 +1,25 @@
 """CSV export: every matching row, streamed in keyset chunks with constant memory.
 
+The chunked stream (:func:`chunks`) serves the NDJSON export too.
+
 The stream holds a pooled connection only while it fetches a chunk, so a slow
 reader never pins one, and a client that disconnects mid-stream cancels the
 generator between or during fetches; the pool gets its connection back either
 way.
 
-Memory per export is one rendered chunk: the rows are let go before the
-first byte of it is sent, and it is sent in slices, so that the server's
-write buffer holds a slice, not a chunk. The next chunk is fetched only when
-the reader has taken this one (uvicorn waits for a paused transport to drain
-before it accepts more), so a slow reader slows the export, never grows it.
+Memory per export is one rendered chunk and the rows of the next: the rows
+are let go before the first byte of a chunk is sent, and it is sent in
+slices, so that the server's write buffer holds a slice, not a chunk. The
+next chunk's query starts as this one is rendered (PostgreSQL reads while the
+API formats and sends), and the one after only once the reader has taken
+this one (uvicorn waits for a paused transport to drain before it accepts
+more), so a slow reader slows the export, never grows it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -43,22 +49,46 @@ def _field(value: object) -> str:
 async def chunks(
     first: Sequence[Row],
     fetch_after: Callable[[Row], Awaitable[Sequence[Row]]],
-    header: Sequence[str],
-    render: Callable[[Row], str],
+    head: bytes,
+    render: Callable[[Sequence[Row]], bytes],
 ) -> AsyncIterator[bytes]:
-    """The header, then ``first`` and every later chunk, rendered row by row."""
-    yield line(header).encode()
+    """``head``, then ``first`` and every later chunk, each rendered whole.
+
+    The next chunk's query starts before this one is rendered and sent.
+    Shared by every streamed export (CSV here, NDJSON in :mod:`service.ndjson`).
+    """
+    if head:
+        yield head
     rows = first
-    while rows:
-        last, complete = rows[-1], len(rows) < CHUNK_ROWS
-        data = "".join([render(row) for row in rows]).encode()
-        rows = ()  # before a slow reader keeps this generator waiting
-        for start in range(0, len(data), SLICE_BYTES):
-            yield data[start : start + SLICE_BYTES]
-        del data
-        if complete:
-            return
-        rows = await fetch_after(last)
+    pending: asyncio.Future[Sequence[Row]] | None = None
+    try:
+        while rows:
+            if len(rows) >= CHUNK_ROWS:
+                pending = asyncio.ensure_future(fetch_after(rows[-1]))
+            data = render(rows)
+            rows = ()  # before a slow reader keeps this generator waiting
+            for start in range(0, len(data), SLICE_BYTES):
+                yield data[start : start + SLICE_BYTES]
+            del data
+            if pending is None:
+                return
+            rows = await pending
+            pending = None
+    finally:
+        if pending is not None:
+            # The client went away: stop the read so its connection goes back.
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+
+
+def renderer(render: Callable[[Row], str]) -> Callable[[Sequence[Row]], bytes]:
+    """A chunk renderer from a CSV line renderer."""
+
+    def render_chunk(rows: Sequence[Row]) -> bytes:
+        return "".join([render(row) for row in rows]).encode()
+
+    return render_chunk
 
 
 def response(

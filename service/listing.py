@@ -1,8 +1,9 @@
 """The one flow every list endpoint follows.
 
-query string → validated query model → representation (JSON or CSV, else 406)
-→ cursor (400 if bad) → validators (304 if unchanged) → keyset query → rows in the asked
-units → page with ``next`` (body and ``Link`` header), or a CSV stream.
+query string → validated query model → representation (JSON, CSV or NDJSON, else 406)
+→ cursor (400 if bad) → validators (304 if unchanged) → a page kept from before, or
+keyset query → rows in the asked units → page with ``next`` (body and ``Link``
+header), or a CSV or NDJSON stream.
 
 Each resource module describes itself with a :class:`Listing`; this module
 knows nothing of weather, statistics or yields.
@@ -22,11 +23,12 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import caching, csv_stream, forwarded, negotiation
+from service import caching, csv_stream, forwarded, metrics, ndjson, negotiation
 from service.models import Format, ListQuery
 from service.pagination import Cursors, scope_of
 from service.problems import bad_parameter, from_validation
 from service.queries import Conn
+from service.response_cache import Page
 from service.state import AppState
 from service.units import Units
 
@@ -34,7 +36,7 @@ Q = TypeVar("Q", bound=ListQuery)
 M = TypeVar("M", bound=BaseModel)
 Row = tuple[Any, ...]
 Key = tuple[Any, ...]
-FORMATS = (Format.json, Format.csv)
+FORMATS = (Format.json, Format.csv, Format.ndjson)
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,9 @@ def endpoint(listing: Listing[Q]) -> Callable[[Request], Awaitable[Response]]:
         headers, unchanged = await caching.conditional(request.headers, state.freshness, fmt.value)
         if unchanged is not None:
             return unchanged
-        if fmt is Format.csv:
-            return await _csv(listing, state, query, after, headers)
-        return await _page(listing, state, request, query, after=after, headers=headers)
+        if fmt is not Format.json:
+            return await _export(listing, state, query, fmt, after=after, headers=headers)
+        return await _cached_page(listing, state, request, query, after=after, headers=headers)
 
     list_endpoint.__name__ = f"list_{listing.name}"
     return list_endpoint
@@ -114,7 +116,7 @@ def _after(listing: Listing[Q], cursors: Cursors, scope: str, cursor: str | None
         raise bad_parameter("cursor", "from an older version of the API; start again") from None
 
 
-async def _page(
+async def _cached_page(
     listing: Listing[Q],
     state: AppState,
     request: Request,
@@ -123,6 +125,37 @@ async def _page(
     after: Key | None,
     headers: Mapping[str, str],
 ) -> Response:
+    """A JSON page from the response cache, or rendered (and kept) now."""
+    # The ETag names the data version (the latest finished run) exactly.
+    version = headers.get("ETag")
+    key = (listing.name, *_link_base(request), request.scope["query_string"])
+    cached = state.pages.get(version, key) if state.pages.enabled else None
+    if cached is None:
+        cached = await _page(listing, state, request, query, after=after, headers=headers)
+        if state.pages.enabled:
+            metrics.PAGE_CACHE_MISS.inc()
+            state.pages.put(version, key, cached)
+    else:
+        metrics.PAGE_CACHE_HIT.inc()
+    return Response(cached.body, 200, dict(cached.headers), media_type=negotiation.JSON)
+
+
+def _link_base(request: Request) -> tuple[str, str, str]:
+    """What this request's links are built from (:func:`forwarded.link`): base, prefix, path."""
+    scope = request.scope
+    base = scope.get("state", {}).get(forwarded.STATE_KEY) or request.headers.get("host", "")
+    return str(base), scope.get("root_path", ""), scope["path"]
+
+
+async def _page(
+    listing: Listing[Q],
+    state: AppState,
+    request: Request,
+    query: Q,
+    *,
+    after: Key | None,
+    headers: Mapping[str, str],
+) -> Page:
     rows = await state.pool.run(lambda conn: listing.fetch(conn, query, after, query.limit + 1))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -140,7 +173,7 @@ async def _page(
         "limit": query.limit,
         "count": len(rows),
     }
-    return Response(orjson.dumps(body), 200, dict(headers), media_type=negotiation.JSON)
+    return Page(orjson.dumps(body), headers)
 
 
 def _with_cursor(request: Request, cursor: str) -> str:
@@ -155,9 +188,17 @@ def _name(parameter: str) -> str:
     return unquote_plus(parameter.partition("=")[0])
 
 
-async def _csv(
-    listing: Listing[Q], state: AppState, query: Q, after: Key | None, headers: Mapping[str, str]
+async def _export(
+    listing: Listing[Q],
+    state: AppState,
+    query: Q,
+    fmt: Format,
+    *,
+    after: Key | None,
+    headers: Mapping[str, str],
 ) -> Response:
+    """Every row after ``after`` as a CSV or NDJSON stream."""
+
     async def fetch(after: Key | None) -> Sequence[Row]:
         async with state.exports.fetching:
             return await state.pool.run(
@@ -175,7 +216,12 @@ async def _csv(
     except BaseException:
         slot.release()
         raise
+    if fmt is Format.ndjson:
+        render = ndjson.renderer(listing.to_json[query.units])
+        body = csv_stream.chunks(first, fetch_after, b"", render)
+        return ndjson.response(body, headers, f"{listing.name}.ndjson", slot)
+    head = csv_stream.line(listing.csv_header[query.units]).encode()
     body = csv_stream.chunks(
-        first, fetch_after, listing.csv_header[query.units], listing.to_csv[query.units]
+        first, fetch_after, head, csv_stream.renderer(listing.to_csv[query.units])
     )
     return csv_stream.response(body, headers, f"{listing.name}.csv", slot)

@@ -61,6 +61,13 @@ POOL_WAITING = Gauge(
     ["pool"],
     multiprocess_mode="livesum",
 )
+PAGE_CACHE = Counter(
+    f"{PREFIX}_response_cache_lookups",
+    "JSON pages looked up in the in-process cache of rendered pages, by result (hit, miss).",
+    ["result"],
+)
+PAGE_CACHE_HIT = PAGE_CACHE.labels(result="hit")
+PAGE_CACHE_MISS = PAGE_CACHE.labels(result="miss")
 LAST_INGEST_SUCCESS = Gauge(
     f"{PREFIX}_last_ingest_success_timestamp_seconds",
     "Unix time the latest successful ingest run finished (0 if none).",

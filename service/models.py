@@ -64,10 +64,11 @@ StationFilter = Annotated[
 
 
 class Format(StrEnum):
-    """Representation of a list: JSON (default) or CSV."""
+    """Representation of a list: JSON pages (default), or a CSV or NDJSON stream of every row."""
 
     json = "json"
     csv = "csv"
+    ndjson = "ndjson"
 
 
 class ListQuery(BaseModel):
@@ -76,7 +77,10 @@ class ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
     limit: int = Field(
-        default=100, ge=1, le=1000, description="Rows per page (JSON). CSV streams every row."
+        default=100,
+        ge=1,
+        le=1000,
+        description="Rows per page (JSON). CSV and NDJSON stream every row.",
     )
     cursor: str | None = Field(
         default=None,
@@ -90,7 +94,7 @@ class ListQuery(BaseModel):
     )
     format: Format | None = Field(
         default=None,
-        description="`json` or `csv`; wins over the `Accept` header.",
+        description="`json`, `csv` or `ndjson`; wins over the `Accept` header.",
     )
 
 
@@ -634,12 +638,18 @@ class Problem(BaseModel):
 
 
 class UploadQuery(BaseModel):
-    """``POST /api/uploads`` takes the file's name."""
+    """``POST /api/uploads`` takes the file's name (or it comes with a form's file)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")] = Field(
-        description="The file's base name, e.g. `USC00110072.txt` (no folders)."
+    name: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")] | None
+    ) = Field(
+        default=None,
+        description=(
+            "The file's base name, e.g. `USC00110072.txt` (no folders). Required with a raw "
+            "body; a form's file part brings its own."
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""Content negotiation: JSON or CSV from ``format=`` or the ``Accept`` header; else 406."""
+"""Content negotiation: JSON, CSV or NDJSON from ``format=`` or the ``Accept`` header; else 406."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from service.problems import ApiProblem
 
 JSON = "application/json"
 CSV = "text/csv"
-_MEDIA = {Format.json: JSON, Format.csv: CSV}
+NDJSON = "application/x-ndjson"
+_MEDIA = {Format.json: JSON, Format.csv: CSV, Format.ndjson: NDJSON}
 
 
 def choose(accept: str | None, explicit: Format | None, offered: tuple[Format, ...]) -> Format:

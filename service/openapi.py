@@ -42,7 +42,18 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Vary": {
-        "description": "`Accept`: JSON and CSV of one URL are different representations.",
+        "description": (
+            "Data: `Accept, Accept-Encoding` (JSON, CSV and NDJSON of one URL, identity or "
+            "gzip, are different representations); any other answer that may be gzip-coded: "
+            "`Accept-Encoding`."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Content-Encoding": {
+        "description": (
+            "`gzip` when `Accept-Encoding` allows it; the gzip representation has its own "
+            "`ETag` (`-gzip` before the closing quote)."
+        ),
         "schema": {"type": "string"},
     },
     "ETag": {
@@ -64,7 +75,9 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Content-Disposition": {
-        "description": 'CSV: `attachment; filename="<list>.csv"`.',
+        "description": (
+            'CSV: `attachment; filename="<list>.csv"`; NDJSON: `inline; filename="<list>.ndjson"`.'
+        ),
         "schema": {"type": "string"},
     },
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
@@ -76,8 +89,31 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "Where the accepted file was stored.",
         "schema": {"type": "string"},
     },
+    # CORS, on answers to a request whose Origin is in CORS_ALLOW_ORIGINS.
+    "Access-Control-Allow-Origin": {
+        "description": "The request's `Origin`, when `CORS_ALLOW_ORIGINS` allows it (or `*`).",
+        "schema": {"type": "string"},
+    },
+    "Access-Control-Expose-Headers": {
+        "description": "The headers a browser script may read (`Link`, `ETag`, `RateLimit`, ...).",
+        "schema": {"type": "string"},
+    },
+    # draft-ietf-httpapi-ratelimit-headers, on every /api/ answer when the rate
+    # limit is on (service.ratelimit).
+    "RateLimit-Policy": {
+        "description": 'The quota: `"per-client";q=<requests>;w=<seconds>` (per replica).',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'What is left: `"per-client";r=<requests left>;t=<seconds until the quota is whole>`.'
+        ),
+        "schema": {"type": "string"},
+    },
 }
 _VALIDATORS = ("Cache-Control", "Vary", "ETag", "Last-Modified")
+_RATE_LIMIT = ("RateLimit-Policy", "RateLimit")
+_CORS = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
 
 
 @dataclass(frozen=True)
@@ -131,7 +167,8 @@ def document(operations: Iterable[Operation], *, title: str, version: str) -> di
                 "station search and data freshness. "
                 "Errors are RFC 9457 problem details (`application/problem+json`). "
                 "Lists are keyset-paginated: follow `next` (also in the `Link` header), or "
-                "pass `next_cursor` as `cursor`."
+                "pass `next_cursor` as `cursor`; or stream every row as CSV or NDJSON. "
+                "gzip when `Accept-Encoding` allows it."
             ),
         },
         "paths": paths,
@@ -171,6 +208,11 @@ def _operation(
         responses[str(code)] = _problem_response(code)
     if op.path not in UNCHECKED_PATHS:  # a host that is not served (service.forwarded)
         responses["421"] = _problem_response(421)
+    if op.path.startswith("/api/"):
+        # Only when RATE_LIMIT_REQUESTS is set, but a client should be ready for it.
+        responses["429"] = _problem_response(429)
+        for response in responses.values():
+            response.setdefault("headers", {}).update(_headers(*_RATE_LIMIT, *_CORS))
     responses["500"] = _problem_response(500)
     body: dict[str, Any] = {
         "summary": op.summary,
@@ -204,9 +246,15 @@ def _ok_response(
             "schema": {"type": "string"},
             "example": ",".join(op.csv_header) + "\r\n",
         }
+        # Every list that streams CSV streams NDJSON too: one `data` object a line.
+        content["application/x-ndjson"] = {"schema": {"type": "string"}}
     names = ["X-Request-ID", *(_VALIDATORS if op.cached else ("Cache-Control",))]
     if op.csv_header:
         names += ["Link", "Content-Disposition"]
+    if content:
+        names.append("Content-Encoding")
+        if "Vary" not in names:
+            names.append("Vary")
     response: dict[str, Any] = {
         "description": HTTPStatus(op.status).phrase,
         "headers": _headers(*names, *op.headers),
@@ -225,8 +273,8 @@ def _problem_response(code: int) -> dict[str, Any]:
         "description": HTTPStatus(code).phrase,
         "content": {"application/problem+json": {"schema": PROBLEM_REF}},
     }
-    names = ["X-Request-ID", "Cache-Control"]
-    if code == 503:
+    names = ["X-Request-ID", "Cache-Control", "Vary"]
+    if code in (429, 503):
         names.append("Retry-After")
     if code == 401:
         names.append("WWW-Authenticate")

@@ -1,4 +1,4 @@
-"""What the app holds between requests: the pool, the freshness cache, the cursor key."""
+"""What the app holds between requests: the pool, the freshness cache, the cursor key, pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.caching import FreshnessCache
 from service.exports import ExportSlots
 from service.pagination import Cursors
+from service.response_cache import ResponseCache
 from warehouse.db import BoundedPool
 from warehouse.settings import Settings
 
@@ -20,3 +21,4 @@ class AppState:
     freshness: FreshnessCache
     cursors: Cursors
     exports: ExportSlots
+    pages: ResponseCache

@@ -27,6 +27,8 @@ HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$")
 # A path prefix: empty, or /segments of unreserved characters (not . or ..).
 PATH_PATTERN = re.compile(r"^(/(?!\.\.?(/|$))[A-Za-z0-9._~-]+)*$")
 
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
 
 class Settings(BaseSettings):
     """Everything the job and the API read from the environment."""
@@ -99,6 +101,18 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ("localhost", "127.0.0.1", "[::1]")
     root_path: str = ""
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.1",)
+    # Browsers: origins allowed to call the API (comma-separated; `*` for any).
+    # None by default: a browser page elsewhere cannot read the API's answers.
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # Fair use, per client and per replica: a bucket of RATE_LIMIT_REQUESTS
+    # that refills over RATE_LIMIT_WINDOW_S seconds; 0 turns it off.
+    rate_limit_requests: int = Field(default=0, ge=0)
+    rate_limit_window_s: int = Field(default=60, ge=1, le=86_400)
+    # A header that names the client (set by a gateway in front), instead of
+    # its address.
+    rate_limit_key_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # Rendered JSON pages kept in memory until the next ingest run; 0: off.
+    response_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
     # `weather-warehouse demo`: where its PostgreSQL server and sample data live.
     warehouse_data_dir: Path = Path(".data")
@@ -180,6 +194,19 @@ class Settings(BaseSettings):
         if self.database_statement_timeout_ms == 0:
             return 30.0
         return self.database_statement_timeout_ms / 1000 + 1.0
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for origin in value:
+                if origin != "*" and not _ORIGIN.match(str(origin)):
+                    raise ValueError(
+                        f"{origin!r} is not an origin (scheme://host[:port], no path) or *"
+                    )
+        return value
 
     def database_password(self) -> str | None:
         """The password from ``DATABASE_PASSWORD_FILE`` or ``PGPASSWORD``, if any."""

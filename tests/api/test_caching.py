@@ -23,7 +23,7 @@ def test_data_responses_carry_validators_and_cdn_cache_control(client: TestClien
     assert response.headers["last-modified"].endswith(" GMT")
     assert "public" in response.headers["cache-control"]
     assert "max-age=" in response.headers["cache-control"]
-    assert response.headers["vary"] == "Accept"
+    assert response.headers["vary"] == "Accept, Accept-Encoding"
 
 
 def test_matching_if_none_match_is_a_304_without_body(client: TestClient) -> None:

@@ -46,7 +46,10 @@ def test_outage_gives_503_then_the_api_recovers(
         assert client.get(WEATHER).status_code == 200
 
         own_server.stop()
-        response = client.get(WEATHER)
+        # Another page than the one above: that one is kept rendered in memory
+        # (service.response_cache) until the freshness check (at most a second
+        # old) notices the outage too.
+        response = client.get(WEATHER + "&limit=5")
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
         assert int(response.headers["retry-after"]) > 0

@@ -125,3 +125,66 @@ def test_token_from_a_file(database_url: str, s3: S3Client, tmp_path: Path) -> N
         response = post(client, "USC00110072.txt", GOOD)
     assert response.status_code == 202
     assert response.json()["location"].startswith(f"s3://{BUCKET}/in/")
+
+
+def post_form(
+    client: TestClient, files: dict[str, tuple[str, bytes]], **params: str
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return client.post("/api/uploads", params=params, files=files, headers=headers)
+
+
+def test_a_multipart_form_takes_the_name_from_the_file(uploads: TestClient, s3: S3Client) -> None:
+    response = post_form(uploads, {"file": ("USC00110072.txt", GOOD)})
+    assert response.status_code == 202, response.text
+    assert response.json()["name"] == "USC00110072.txt"
+    bucket, _, key = response.json()["location"].removeprefix("s3://").partition("/")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == GOOD
+
+
+def test_the_name_parameter_wins_over_the_form_filename(uploads: TestClient) -> None:
+    response = post_form(uploads, {"file": ("upload.txt", GOOD)}, name="USC00110187.txt")
+    assert response.status_code == 202, response.text
+    assert response.json()["location"].endswith("/USC00110187.txt")
+
+
+def test_a_form_without_a_file_part_is_a_400(uploads: TestClient) -> None:
+    response = post_form(uploads, {"data": ("USC00110072.txt", GOOD)})
+    assert response.status_code == 400
+    assert "'data'" in response.json()["detail"]
+
+
+def test_a_form_file_with_a_folder_in_its_name_keeps_only_the_base_name(
+    uploads: TestClient,
+) -> None:
+    response = post_form(uploads, {"file": ("C:\\data\\USC00110072.txt", GOOD)})
+    assert response.status_code == 202, response.text
+    assert response.json()["name"] == "USC00110072.txt"
+
+
+def test_a_form_file_over_the_size_cap_is_a_413(uploads: TestClient, s3: S3Client) -> None:
+    response = post_form(uploads, {"file": ("USC00110072.txt", GOOD * 100)})
+    assert response.status_code == 413
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_truncated_form_is_a_400(uploads: TestClient) -> None:
+    body = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n19850101'
+    response = uploads.post(
+        "/api/uploads",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Content-Type": "multipart/form-data; boundary=xyz",
+        },
+    )
+    assert response.status_code == 400
+    assert "multipart" in response.json()["detail"]
+
+
+def test_a_raw_body_without_a_name_is_a_400_naming_the_parameter(uploads: TestClient) -> None:
+    response = uploads.post(
+        "/api/uploads", content=GOOD, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["parameter"] == "name"

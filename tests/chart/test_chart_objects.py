@@ -349,3 +349,30 @@ def test_notes_say_how_to_reach_the_api_and_run_the_job(values_file: Path) -> No
     values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
     if values.get("ingest", {}).get("enabled", True):
         assert "create job --from=cronjob/wh-weather-warehouse-ingest" in text
+
+
+def test_api_fair_use_is_on_and_cors_off_by_default() -> None:
+    config = named(chart.render([DEFAULT]), "ConfigMap")["data"]
+    assert (config["RATE_LIMIT_REQUESTS"], config["RATE_LIMIT_WINDOW_S"]) == ("600", "60")
+    assert "RATE_LIMIT_KEY_HEADER" not in config
+    assert "CORS_ALLOW_ORIGINS" not in config
+    assert int(config["RESPONSE_CACHE_MAX_BYTES"]) > 0
+
+
+def test_api_cors_origins_and_rate_limit_come_from_values() -> None:
+    values = {
+        "api.cors.allowOrigins": ["https://grafana.example.org", "http://localhost:3000"],
+        "api.rateLimit.keyHeader": "X-Api-Key",
+    }
+    config = named(chart.render([DEFAULT], set_values=values), "ConfigMap")["data"]
+    assert config["CORS_ALLOW_ORIGINS"] == "https://grafana.example.org,http://localhost:3000"
+    assert config["RATE_LIMIT_KEY_HEADER"] == "X-Api-Key"
+    off = named(chart.render([DEFAULT], set_values={"api.rateLimit.enabled": False}), "ConfigMap")
+    assert "RATE_LIMIT_REQUESTS" not in off["data"]
+
+
+def test_values_schema_rejects_an_origin_with_a_path() -> None:
+    error = chart.render_error(
+        [DEFAULT], set_values={"api.cors.allowOrigins": ["https://example.org/app"]}
+    )
+    assert "allowOrigins" in error

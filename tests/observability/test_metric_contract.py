@@ -96,7 +96,7 @@ def test_cloudwatch_scrape_keeps_exactly_the_series_the_declarations_export(
 def test_api_exposes_every_documented_api_metric(api_samples: dict[str, set[str]]) -> None:
     section = DOCS.read_text(encoding="utf-8").split("### API", 1)[1].split("### Ingest", 1)[0]
     documented = set(re.findall(r"^\| `(weather_warehouse_[a-z_]+)`", section, re.MULTILINE))
-    assert len(documented) == 8
+    assert len(documented) == 9
     for name in documented:
         family = {name, f"{name}_bucket", f"{name}_count"}
         assert family & set(api_samples), name
