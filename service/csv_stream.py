@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from opentelemetry import trace
+
 from service.exports import ExportResponse, Slot
+from warehouse.tracing import tracer
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
 
@@ -46,19 +49,32 @@ async def chunks(
     header: Sequence[str],
     render: Callable[[Row], str],
 ) -> AsyncIterator[bytes]:
-    """The header, then ``first`` and every later chunk, rendered row by row."""
-    yield line(header).encode()
-    rows = first
-    while rows:
-        last, complete = rows[-1], len(rows) < CHUNK_ROWS
-        data = "".join([render(row) for row in rows]).encode()
-        rows = ()  # before a slow reader keeps this generator waiting
-        for start in range(0, len(data), SLICE_BYTES):
-            yield data[start : start + SLICE_BYTES]
-        del data
-        if complete:
-            return
-        rows = await fetch_after(last)
+    """The header, then ``first`` and every later chunk, rendered row by row.
+
+    The whole stream is one span (``csv.stream``, a child of the request's);
+    the later chunks' pool waits and queries are its children. Not the current
+    span across ``yield``: the generator resumes wherever the server iterates it.
+    """
+    span = tracer.start_span("csv.stream")
+    sent = 0
+    try:
+        yield line(header).encode()
+        rows = first
+        while rows:
+            last, complete = rows[-1], len(rows) < CHUNK_ROWS
+            sent += len(rows)
+            data = "".join([render(row) for row in rows]).encode()
+            rows = ()  # before a slow reader keeps this generator waiting
+            for start in range(0, len(data), SLICE_BYTES):
+                yield data[start : start + SLICE_BYTES]
+            del data
+            if complete:
+                return
+            with trace.use_span(span):
+                rows = await fetch_after(last)
+    finally:
+        span.set_attribute("csv.rows", sent)
+        span.end()
 
 
 def response(
