@@ -72,7 +72,7 @@ def test_every_cloudwatch_allow_listed_metric_is_exposed_with_its_dimensions(
     added = {"namespace", "pod"}
     for declaration in declarations(collector_config()):
         (selector,) = declaration["metric_name_selectors"]
-        source = pushed if "_ingest_" in selector else exposed
+        source = pushed if selector.startswith("^weather_warehouse_ingest_") else exposed
         matching = [name for name in source if re.search(selector, name)]
         assert matching, f"{selector} matches nothing the API exposes or the job pushes"
         labels = set().union(*(source[name] for name in matching)) | added
