@@ -99,6 +99,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report = check(settings, sources, shard=shard)
         _print_outcome(report)
         return int(report.exit_code)
+    from warehouse import tracing
+
+    tracing.setup(settings, "weather-warehouse-ingest")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         report = ingest(
@@ -113,6 +116,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return int(ExitCode.INTERNAL)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        tracing.shutdown()  # the job's spans leave before the pod is gone
     _print_outcome(report)
     return int(report.exit_code)
 

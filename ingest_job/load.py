@@ -30,7 +30,7 @@ shard cannot run twice), and shards of different indexes run side by side.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +42,7 @@ from ingest_job.formats.base import COLUMNS, Parsed, Table
 from ingest_job.report import FileResult, RunReport
 from warehouse.db import INGEST_LOCK_KEY, INGEST_SHARD_LOCK_CLASS
 from warehouse.errors import first_of
+from warehouse.tracing import tracer
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
@@ -408,6 +409,13 @@ def _ledger_row(run_id: int, r: FileResult) -> tuple[object, ...]:
     )  # fmt: skip
 
 
+def _copy_span(table: str) -> AbstractContextManager[object]:
+    # psycopg's instrumentation traces statements, not COPY streams.
+    attributes = {"db.system.name": "postgresql", "db.operation.name": "COPY",
+                  "db.collection.name": table}  # fmt: skip
+    return tracer.start_as_current_span(f"COPY {table}", attributes=attributes)
+
+
 def copy_rows(
     conn: Connection, table: str, columns: tuple[str, ...], payloads: Iterable[bytes]
 ) -> None:
@@ -415,7 +423,7 @@ def copy_rows(
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    with conn.cursor() as cur, cur.copy(statement) as copy:
+    with _copy_span(table), conn.cursor() as cur, cur.copy(statement) as copy:
         for payload in payloads:
             copy.write(payload)
 
@@ -552,7 +560,7 @@ def bulk_load(conn: Connection, run_id: int, *, keyed: bool = False) -> Iterator
         statement = sql.SQL("COPY observation ({}) FROM STDIN").format(
             sql.SQL(", ").join(map(sql.Identifier, COLUMNS["observation"]))
         )
-        with conn.cursor() as cur, cur.copy(statement) as copy:
+        with _copy_span("observation"), conn.cursor() as cur, cur.copy(statement) as copy:
             bulk = BulkLoad(copy, keyed)
             yield bulk
         if bulk.loaded:

@@ -20,7 +20,7 @@ from ingest_job import sources as sources_module
 from ingest_job.formats import Parsed, UnrecognisedFile
 from ingest_job.progress import Progress
 from ingest_job.report import FileResult, RunReport, utcnow
-from warehouse import db
+from warehouse import db, tracing
 from warehouse.errors import (
     ConfigError,
     DatabaseUnavailable,
@@ -54,6 +54,7 @@ def request_stop() -> None:
     _stop.set()
 
 
+@tracing.traced("ingest.run")
 def ingest(
     settings: Settings,
     sources: Sequence[str],
@@ -94,6 +95,7 @@ def ingest(
         finally:
             if not conn.broken:
                 load.unlock(conn, shard)
+    tracing.annotate(**{f"ingest.{key}": value for key, value in report.summary().items()})
     metrics.publish(settings, report)
     return report
 
@@ -257,6 +259,7 @@ class Run:
             if deleted:
                 log.info("deleted old per-file audit rows", extra={"rows": deleted, "days": days})
 
+    @tracing.traced("ingest.bulk_load")
     def _bulk(self, files: list[sources_module.SourceFile]) -> list[sources_module.SourceFile]:
         """Load what can go in one bulk transaction; return the files left for one-by-one."""
         later: list[sources_module.SourceFile] = []
@@ -287,7 +290,9 @@ class Run:
         log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
         return later
 
+    @tracing.traced("ingest.file")
     def _load_one(self, file: sources_module.SourceFile) -> None:
+        tracing.annotate(**{"ingest.file.uri": file.uri, "ingest.file.bytes": file.size})
         if _stop.is_set():
             raise Terminated(
                 "stopped by a signal (SIGTERM) before its next file; the files before it are loaded"
@@ -333,8 +338,10 @@ class Run:
         else:
             self.report.station_years_recomputed += merged.station_years
 
+    @tracing.traced("ingest.file")
     def _prepare(self, file: sources_module.SourceFile) -> tuple[FileResult, Parsed | None]:
         """A small file for the bulk load: read whole, skip if already loaded, parse."""
+        tracing.annotate(**{"ingest.file.uri": file.uri, "ingest.file.bytes": file.size})
         result = FileResult(
             uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
         )

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
+from warehouse.tracing import traced
+
 Connection = psycopg.Connection[tuple[object, ...]]
 
 _FIGURES = sql.SQL("""
@@ -170,6 +172,7 @@ WHERE s.observation_count <> 0
 """
 
 
+@traced("ingest.statistics")
 def recompute_touched(conn: Connection) -> int:
     """Recompute the station-years in ``touched_year`` and the months in ``touched_month``.
 
@@ -226,6 +229,7 @@ ON CONFLICT DO NOTHING
 """
 
 
+@traced("ingest.statistics")
 def recompute_stations(conn: Connection, stations: Iterable[str]) -> int:
     """Every year, month and total of ``stations`` (a shard's first load); returns station-years.
 
@@ -237,6 +241,7 @@ def recompute_stations(conn: Connection, stations: Iterable[str]) -> int:
     return recompute_touched(conn)
 
 
+@traced("ingest.statistics")
 def recompute_all(conn: Connection) -> int:
     """Recompute every station-year, station-month and station total; returns the station-years.
 

@@ -10,6 +10,10 @@
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
   runc, debootstrap for the image test): with
   apt-get when running as root; otherwise the missing ones are listed.
+- The OpenTelemetry collector the observability tests run: built from Go
+  modules by ``scripts/otelcol/build.py`` into the shared tool cache
+  (``${WW_TOOL_CACHE:-~/.cache/weather-warehouse}/otelcol-<version>/``), reused
+  while its builder config is unchanged.
 
 Run by ``make tools`` (and so by ``make test``).
 """
@@ -158,12 +162,20 @@ def install_debian_packages() -> None:
                    check=True, env=env)  # fmt: skip
 
 
+def install_otel_collector() -> None:
+    if shutil.which("go") is None:
+        print("go not found: the OpenTelemetry collector cannot be built", file=sys.stderr)
+        return
+    run(sys.executable, REPO / "scripts" / "otelcol" / "build.py")
+
+
 def main() -> int:
     install_helm()
     install_python_tools()
     install_node_tools()
     install_go_tools()
     install_debian_packages()
+    install_otel_collector()
     return 0
 
 

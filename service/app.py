@@ -30,6 +30,7 @@ from service import (
     station_search,
     stations,
     stats,
+    tracing,
     uploads,
     weather,
     yields,
@@ -156,7 +157,10 @@ def _add_middleware(app: Starlette, settings: Settings) -> None:
         )
     # Before the limit: the client address it counts by comes from trusted proxies.
     app.add_middleware(Forwarded, settings=settings)
-    app.add_middleware(Observe)  # outermost: it also counts and logs the refusals
+    # Observe also counts and logs the refusals of the middleware inside it.
+    app.add_middleware(Observe, traced=settings.tracing_enabled)
+    if settings.tracing_enabled:
+        tracing.instrument(app)  # added last, so outermost: Observe and the routes run in its span
 
 
 def _version() -> str:
@@ -169,16 +173,20 @@ def _version() -> str:
 class Observe:
     """Request id, metrics and the access log, in one cheap pass (a pure ASGI middleware)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, traced: bool = False) -> None:
         self.app = app
         self.metrics = metrics.RequestMetrics()
+        self.traced = traced
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope["headers"])
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        # Kept in the scope: the 500 handler runs after the request span ended.
+        trace_id = state["trace_id"] = tracing.current_trace_id() if self.traced else None
         header = (b"x-request-id", request_id.encode())
         status = 500
 
@@ -199,10 +207,18 @@ class Observe:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope["method"], template, status, elapsed)
-            self._log(scope, request_id, template, status, elapsed)
+            self._log(scope, request_id, template, status, elapsed, trace_id=trace_id)
 
     @staticmethod
-    def _log(scope: Scope, request_id: str, route: str, status: int, elapsed: float) -> None:
+    def _log(
+        scope: Scope,
+        request_id: str,
+        route: str,
+        status: int,
+        elapsed: float,
+        *,
+        trace_id: str | None = None,
+    ) -> None:
         # Errors and slow requests are always logged; routine successes only at
         # DEBUG: the request metrics already count them, and a line per request
         # would cost a tenth of the API's CPU at full load.
@@ -217,6 +233,7 @@ class Observe:
             level = logging.DEBUG
         if not access_log.isEnabledFor(level):
             return
+        fields: dict[str, object] = {"trace_id": trace_id} if trace_id else {}
         access_log.log(
             level,
             "%s %s %s",
@@ -224,6 +241,7 @@ class Observe:
             scope["path"],
             status,
             extra={
+                **fields,
                 "request_id": request_id,
                 "method": scope["method"],
                 "path": scope["path"],

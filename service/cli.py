@@ -32,6 +32,9 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
     from service.app import create_app
     from service.server import GracefulServer
+    from warehouse import tracing
+
+    tracing.setup(settings, "weather-warehouse-api")
 
     config = uvicorn.Config(
         create_app(settings),
@@ -54,6 +57,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
         server.run()
     except SystemExit as exc:  # uvicorn exits when it cannot bind or start
         return int(ExitCode.CONFIG) if exc.code else 0
+    finally:
+        tracing.shutdown()
     if not server.started:
         return int(ExitCode.CONFIG)
     log.info("API stopped")

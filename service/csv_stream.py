@@ -23,7 +23,10 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from opentelemetry import trace
+
 from service.exports import ExportResponse, Slot
+from warehouse.tracing import tracer
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
 
@@ -56,15 +59,22 @@ async def chunks(
 
     The next chunk's query starts before this one is rendered and sent.
     Shared by every streamed export (CSV here, NDJSON in :mod:`service.ndjson`).
+    The whole stream is one span (``csv.stream``, a child of the request's); the
+    later chunks' pool waits and queries are its children. Not the current span
+    across ``yield``: the generator resumes wherever the server iterates it.
     """
-    if head:
-        yield head
-    rows = first
+    span = tracer.start_span("csv.stream")
+    sent = 0
     pending: asyncio.Future[Sequence[Row]] | None = None
     try:
+        if head:
+            yield head
+        rows = first
         while rows:
+            sent += len(rows)
             if len(rows) >= CHUNK_ROWS:
-                pending = asyncio.ensure_future(fetch_after(rows[-1]))
+                with trace.use_span(span):  # the task copies this context: its spans are children
+                    pending = asyncio.ensure_future(fetch_after(rows[-1]))
             data = render(rows)
             rows = ()  # before a slow reader keeps this generator waiting
             for start in range(0, len(data), SLICE_BYTES):
@@ -80,6 +90,8 @@ async def chunks(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
+        span.set_attribute("csv.rows", sent)
+        span.end()
 
 
 def renderer(render: Callable[[Row], str]) -> Callable[[Sequence[Row]], bytes]:

@@ -80,9 +80,11 @@ def response(
     }
     if detail:
         body["detail"] = detail
-    request_id = request.scope.get("state", {}).get("request_id")
-    if request_id:
+    state = request.scope.get("state", {})
+    if request_id := state.get("request_id"):
         body["request_id"] = request_id
+    if status >= 500 and (trace_id := state.get("trace_id")):
+        body["trace_id"] = trace_id  # the X-Ray trace of the failure
     if errors:
         body["errors"] = [{"parameter": name, "detail": message} for name, message in errors]
     all_headers = {"Cache-Control": "no-store", **(headers or {})}

@@ -42,6 +42,23 @@ def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
         load_settings()
 
 
+def test_tracing_is_off_unless_enabled() -> None:
+    assert Settings().tracing_enabled is False
+
+
+def test_sampling_ratio_comes_from_the_standard_otel_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.25")
+    assert load_settings().otel_traces_sampler_arg == 0.25
+
+
+def test_a_sampling_ratio_above_one_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "1.5")
+    with pytest.raises(ConfigError, match="OTEL_TRACES_SAMPLER_ARG"):
+        load_settings()
+
+
 @pytest.mark.parametrize(
     "text",
     [

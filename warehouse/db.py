@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from warehouse.errors import ConfigError, DatabaseTimeout, DatabaseUnavailable, first_line
 from warehouse.settings import Settings
+from warehouse.tracing import tracer
 
 log = logging.getLogger("warehouse.db")
 T = TypeVar("T")
@@ -150,7 +151,8 @@ def async_pool(
     )
     idle = IdleCheck()
     call_timeout = settings.database_call_timeout_s()
-    return BoundedPool(
+    pool_class = TracedPool if settings.tracing_enabled else BoundedPool
+    return pool_class(
         info,
         call_timeout_s=call_timeout,
         min_size=settings.database_pool_min_size,
@@ -247,3 +249,11 @@ MIGRATION_LOCK_KEY = 0x5757_0001
 INGEST_LOCK_KEY = 0x5757_0002
 # The class of the per-shard locks (two-key advisory locks: class, shard index).
 INGEST_SHARD_LOCK_CLASS = 0x5757_0003
+
+
+class TracedPool(BoundedPool):
+    """A pool whose wait for a connection is a span (``db.pool.wait``) when tracing is on."""
+
+    async def getconn(self, timeout: float | None = None) -> psycopg.AsyncConnection[Any]:
+        with tracer.start_as_current_span("db.pool.wait", attributes={"db.pool.name": self.name}):
+            return await super().getconn(timeout)

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     pushgateway_job: str = "weather_warehouse_ingest"
     cloudwatch_namespace: str | None = None
 
+    # Traces (OpenTelemetry), off unless enabled. The OTLP/HTTP exporter reads
+    # OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and
+    # OTEL_RESOURCE_ATTRIBUTES itself; the sampler keeps this share of new traces.
+    tracing_enabled: bool = False
+    otel_traces_sampler_arg: float = Field(default=1.0, ge=0, le=1)
+    otel_service_name: str | None = None
+
     # API.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

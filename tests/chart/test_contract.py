@@ -239,8 +239,9 @@ def test_ingest_cronjob_reads_noaa_stations_anonymously(
     assert row == [("USC00110072", 56, -12, 3)]
 
 
-# Read by a library rather than by Settings: libpq (PGSSLMODE).
-NATIVE_VARIABLES = {"PGSSLMODE"}
+# Read by libraries rather than by Settings: libpq (PGSSLMODE) and the
+# OpenTelemetry SDK and OTLP exporter.
+NATIVE_VARIABLES = {"PGSSLMODE", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_RESOURCE_ATTRIBUTES"}
 
 
 def referenced_secrets(objects: list[chart.Manifest]) -> pods.Secrets:

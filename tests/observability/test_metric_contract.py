@@ -14,7 +14,7 @@ import pytest
 
 from tests.harness.http import get
 from tests.observability import chart, dashboards
-from tests.observability.cloudwatch import collector_config, declarations, scrape_keep_pattern
+from tests.observability.cloudwatch import allow_pattern, collector_config, declarations
 from tests.observability.conftest import PUSHGATEWAY_JOB, System, send_traffic
 from tests.observability.exposition import samples
 from tests.observability.promql import metric_names
@@ -67,30 +67,38 @@ def test_every_cloudwatch_allow_listed_metric_is_exposed_with_its_dimensions(
     system: System,
 ) -> None:
     exposed = samples(system.api + "/metrics", families=True)
-    # The collector's relabelling adds namespace and pod to every series.
+    pushed = samples(system.pushgateway + "/metrics", job=PUSHGATEWAY_JOB, families=True)
+    # The collector's relabelling (or static label) adds namespace to every series.
     added = {"namespace", "pod"}
     for declaration in declarations(collector_config()):
         (selector,) = declaration["metric_name_selectors"]
-        matching = [name for name in exposed if re.search(selector, name)]
-        assert matching, f"{selector} matches nothing the API exposes"
-        labels = set().union(*(exposed[name] for name in matching)) | added
+        source = pushed if selector.startswith("^weather_warehouse_ingest_") else exposed
+        matching = [name for name in source if re.search(selector, name)]
+        assert matching, f"{selector} matches nothing the API exposes or the job pushes"
+        labels = set().union(*(source[name] for name in matching)) | added
         for dimensions in declaration["dimensions"]:
             assert set(dimensions) <= labels, (selector, dimensions)
 
 
-def test_cloudwatch_scrape_keeps_exactly_the_series_the_declarations_export(
+def test_cloudwatch_filter_lets_through_exactly_the_declared_api_families(
     api_samples: dict[str, set[str]],
 ) -> None:
     config = collector_config()
-    keep = scrape_keep_pattern(config)
-    allowed: set[str] = set()
-    for declaration in declarations(config):
-        (selector,) = declaration["metric_name_selectors"]
-        name = selector.strip("^$").replace("(_total)?", "_total")
-        allowed |= {name, f"{name}_bucket", f"{name}_count", f"{name}_sum"}
-    kept = {name for name in api_samples if keep.match(name)}
-    assert kept == allowed & set(api_samples)
-    assert "weather_warehouse_http_requests_created" not in kept
+    allow = allow_pattern(config)
+    families = samples_families(api_samples)
+    allowed = {
+        name
+        for declaration in declarations(config)
+        for name in families
+        if re.search(declaration["metric_name_selectors"][0], name)
+    }
+    assert {name for name in families if allow.search(name)} == allowed
+    assert "weather_warehouse_http_requests_created" not in allowed
+
+
+def samples_families(api_samples: dict[str, set[str]]) -> set[str]:
+    """Family names as a collector names the metrics (histogram suffixes dropped)."""
+    return {re.sub(r"_(bucket|count|sum)$", "", name) for name in api_samples}
 
 
 def test_api_exposes_every_documented_api_metric(api_samples: dict[str, set[str]]) -> None:

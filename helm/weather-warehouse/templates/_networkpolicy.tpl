@@ -30,3 +30,15 @@
     - port: 443
       protocol: TCP
 {{- end }}
+{{/* Egress to this release's collector for OTLP spans (when tracing goes there). */}}
+{{- define "weather-warehouse.egressTracing" -}}
+{{- if and .Values.tracing.enabled .Values.adotCollector.enabled (not .Values.tracing.endpoint) }}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "weather-warehouse.componentSelectorLabels" (dict "context" . "component" "adot-collector") | nindent 10 }}
+  ports:
+    - port: {{ .Values.adotCollector.otlpPort }}
+      protocol: TCP
+{{- end }}
+{{- end }}
