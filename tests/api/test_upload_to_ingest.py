@@ -8,6 +8,7 @@ like every other one.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import httpx
@@ -20,6 +21,7 @@ from tests import cli
 from tests.api.live import LiveServer, serving
 from tests.api.test_openapi_conformance import CHECKS, EXAMPLES_PER_OPERATION
 from tests.harness import moto
+from tests.harness.waiting import wait_for
 
 TOKEN = "upload-token-for-tests-0123456789"
 BUCKET = "wh-incoming"
@@ -60,8 +62,14 @@ def test_an_uploaded_form_file_is_loaded_by_the_next_ingest_run(
     run = cli.run("ingest", "--source", PREFIX, env=env)
     assert run.returncode == 0, run.stderr
 
-    # A new run is a new data version: no cached page may hide the new rows.
-    after = httpx.get(f"{upload_api.url}/api/weather?station_id={STATION}").json()
+    # A new run is a new data version, which the API sees within its freshness
+    # interval (caching.REFRESH_INTERVAL_S): then no cached page hides the new rows.
+    def loaded() -> dict[str, Any] | None:
+        url = f"{upload_api.url}/api/weather?station_id={STATION}"
+        page: dict[str, Any] = httpx.get(url).json()
+        return page if page["data"] else None
+
+    after = wait_for(loaded, "the uploaded rows to be served", timeout=10)
     assert [row["date"] for row in after["data"]] == ["1985-01-01", "1985-01-02", "1985-01-03"]
     assert after["data"][0]["max_temp_c"] == -2.2
 
