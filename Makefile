@@ -63,6 +63,7 @@ lock: ## re-pin constraints.txt from a fresh environment
 	rm -rf .cache/lock && $(PYTHON) -m venv .cache/lock
 	.cache/lock/bin/python -m pip install --quiet -e '.[dev]'
 	.cache/lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	$(PYTHON) scripts/check_locks.py
 
 clean: ## remove the virtual environment, caches and the demo database
 	rm -rf $(VENV) .tools .cache .mypy_cache .ruff_cache .pytest_cache .data
