@@ -39,6 +39,7 @@ class Installation:
     user: str | None
     python: Path
     checkout: Path  # the folder holding the code and data/; also the working folder
+    home: Path  # a folder of the user's own, removed afterwards
 
     def command(self, *args: str) -> list[str]:
         """The command line running ``python ARGS`` as the user."""
@@ -57,10 +58,6 @@ class Installation:
             if key in os.environ:
                 base[key] = os.environ[key]
         return {**base, **extra}
-
-    @property
-    def home(self) -> Path:
-        return self.checkout.parent / "home"
 
 
 @contextmanager
@@ -86,7 +83,7 @@ def installation(user: str | None) -> Iterator[Installation]:
     try:
         if user is None:
             (base / "home").mkdir()
-            yield Installation(None, Path(sys.executable), REPO)
+            yield Installation(None, Path(sys.executable), REPO, base / "home")
             return
         checkout = base / "checkout"
         checkout.mkdir()
@@ -101,7 +98,7 @@ def installation(user: str | None) -> Iterator[Installation]:
         (base / "home").mkdir()
         for path in [base, *base.rglob("*")]:
             shutil.chown(path, user, user)
-        yield Installation(user, runtime_venv() / "bin" / "python", checkout)
+        yield Installation(user, runtime_venv() / "bin" / "python", checkout, base / "home")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
