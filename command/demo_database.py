@@ -4,10 +4,10 @@ The server (:class:`command.postgres_server.EmbeddedPostgres`) keeps its data
 in ``<home>/postgres`` and listens only on a Unix socket in ``<home>/socket``,
 a folder private to its OS user: no TCP port, so no other user of the machine
 can reach the superuser it trusts (both under a root-owned folder of their own
-when that user cannot enter ``<home>``: see :func:`server_home`). A lock on the folder keeps two demos apart; a server
-that a killed demo left running is stopped, a stale ``postmaster.pid`` is
-removed, and a first ``initdb`` is all or nothing, so whatever the previous
-run went through, the next one starts.
+when that user cannot enter ``<home>``: see :func:`server_home`). A lock on
+the folder keeps two demos apart; a server that a killed demo left running is
+stopped, a stale ``postmaster.pid`` is removed, and a first ``initdb`` is all
+or nothing, so whatever the previous run went through, the next one starts.
 """
 
 from __future__ import annotations
