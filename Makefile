@@ -32,10 +32,14 @@ $(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 venv: $(DEV_STAMP) ## create .venv and install everything (done by the other targets)
 
-run: $(RUN_STAMP) ## the main job: embedded PostgreSQL + data + API on 127.0.0.1:$(PORT) (DATA=folder for real files)
-	PORT=$(PORT) $(BIN)/weather-warehouse demo $(foreach dir,$(DATA),--data $(dir)) $(if $(SEED),--seed $(SEED))
+# DATA and SEED reach the recipe through the environment, never pasted into the
+# command line, so a folder name with spaces, quotes or $ arrives as it was typed.
+export DATA SEED
 
-tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages need root)
+run: $(RUN_STAMP) ## embedded PostgreSQL + the real data set + API on 127.0.0.1:$(PORT) (DATA=your folder, SEED=n invented)
+	PORT=$(PORT) $(BIN)/weather-warehouse demo $${DATA:+--data "$$DATA"} $${SEED:+--seed "$$SEED"}
+
+tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages: root or sudo -n)
 	$(BIN)/python scripts/install_tools.py
 
 test: $(DEV_STAMP) tools ## lint, type-check and run every test (what CI runs)
@@ -59,6 +63,7 @@ lock: ## re-pin constraints.txt from a fresh environment
 	rm -rf .cache/lock && $(PYTHON) -m venv .cache/lock
 	.cache/lock/bin/python -m pip install --quiet -e '.[dev]'
 	.cache/lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	$(PYTHON) scripts/check_locks.py
 
 clean: ## remove the virtual environment, caches and the demo database
 	rm -rf $(VENV) .tools .cache .mypy_cache .ruff_cache .pytest_cache .data

@@ -2,7 +2,7 @@
 
 Prints figures; asserts nothing (speed is measured, not asserted).
 
-    .venv/bin/python bench/api.py [--data ../shared/data] [--duration 8] [--connections 32]
+    .venv/bin/python bench/api.py [--data DIR] [--duration 8] [--connections 32]
         [--baseline ../main]
 
 1. Starts a throwaway PostgreSQL, loads ``wx_data`` and ``yld_data`` through the
@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
 from ingest_job.run import ingest  # noqa: E402
 from service.pagination import Cursors, scope_of  # noqa: E402
+from tests.harness.data import real_data  # noqa: E402
 from warehouse import migrate  # noqa: E402
 from warehouse.settings import Settings  # noqa: E402
 
@@ -56,11 +57,14 @@ ROUNDS = 3
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="default: the data set in data/ (unpacked)"
+    )
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--baseline", type=Path, help="a checkout to measure alongside")
     args = parser.parse_args()
+    data = args.data or real_data()
     wrk = shutil.which("wrk")
     if wrk is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -72,7 +76,7 @@ def main() -> int:
     server.start()
     try:
         url = server.url()
-        _load(url, args.data)
+        _load(url, data)
         with contextlib.ExitStack() as stack:
             api, process = stack.enter_context(_serving(url, REPO))
             uncached = stack.enter_context(_serving(url, REPO, {"RESPONSE_CACHE_MAX_BYTES": "0"}))

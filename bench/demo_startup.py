@@ -1,9 +1,10 @@
 """How long ``make run`` takes to give a working warehouse, first and second time.
 
-Runs ``weather-warehouse demo`` twice on a fresh data folder and prints, for
-each run, the seconds until ``/readyz`` answers 200 and until the process has
-stopped after Ctrl-C (SIGINT); before that, how long generating the sample
-data set takes on its own. Goal (issue 8): a newcomer has a working
+Runs ``weather-warehouse demo`` (the real data set of ``data/``, as ``make
+run`` does) twice on a fresh data folder and prints, for each run, the seconds
+until ``/readyz`` answers 200 and until the process has stopped after Ctrl-C
+(SIGINT); before that, how long generating the sample data set (``make run
+SEED=``) takes on its own. Goal (issue 8): a newcomer has a working
 warehouse "within a couple of minutes", most of which is installing the
 virtual environment; the demo itself should be ready in well under 30 s.
 
@@ -83,7 +84,7 @@ def main() -> None:
     base.chmod(0o755)  # PostgreSQL may run as another user (under root)
     try:
         generation(base)
-        demo_run(base / "data", "first run  (initdb, generate, load)")
+        demo_run(base / "data", "first run  (unpack, initdb, load)")
         demo_run(base / "data", "second run (reuse, nothing to load)")
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 Prints figures; asserts nothing (memory is measured, not asserted).
 
-    .venv/bin/python bench/exports.py [--data ../shared/data] [--exports 50]
+    .venv/bin/python bench/exports.py [--data DIR] [--exports 50]
         [--full-readers 5] [--hang-ups 5] [--stall-seconds 10] [--limit 50]
 
 1. Starts a throwaway PostgreSQL and loads ``wx_data`` (1.7 M rows) through
@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
 from ingest_job.run import ingest  # noqa: E402
+from tests.harness.data import real_data  # noqa: E402
 from warehouse import migrate  # noqa: E402
 from warehouse.settings import Settings  # noqa: E402
 
@@ -54,7 +55,9 @@ MiB = 2**20
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="default: the data set in data/ (unpacked)"
+    )
     parser.add_argument("--exports", type=int, default=50)
     parser.add_argument("--full-readers", type=int, default=5)
     parser.add_argument("--hang-ups", type=int, default=5)
@@ -69,7 +72,7 @@ def main() -> int:
     server.start()
     try:
         url = server.url()
-        _load(url, args.data)
+        _load(url, args.data or real_data())
         with Serving(url, {"EXPORT_MAX_CONCURRENT": str(args.limit)}) as api:
             for round_ in range(1, args.rounds + 1):
                 _burst(api, args, f"limit {args.limit}, round {round_}")

@@ -1,6 +1,6 @@
 """Ingest benchmark on the real data: fresh load, the bare floor, re-run, changed files, RSS.
 
-    .venv/bin/python bench/ingest.py [--data ../shared/data] [--database-url URL]
+    .venv/bin/python bench/ingest.py [--data DIR] [--database-url URL]
     .venv/bin/python bench/ingest.py --memory 10,100,1000   # peak RSS per format and MB
     .venv/bin/python bench/ingest.py --s3-objects 20000     # unchanged re-run over S3 (moto)
     .venv/bin/python bench/ingest.py --shard-rows 20000000  # fresh load: 1 shard, 2 shards, floor
@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from command.postgres_server import EmbeddedPostgres  # noqa: E402
 from ingest_job import formats  # noqa: E402
+from tests.harness.data import real_data  # noqa: E402
 from warehouse import migrate  # noqa: E402
 
 FLOOR_TABLE = """CREATE TABLE floor_observation (station_id text NOT NULL, obs_date date NOT NULL,
@@ -344,7 +345,9 @@ def shards(rows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="default: the data set in data/ (unpacked)"
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--memory", default=None, metavar="MB,MB,...")
     parser.add_argument("--formats", default=None, metavar="txt,dly,csv", help="with --memory")
@@ -362,14 +365,15 @@ def main() -> None:
             only = args.formats.split(",") if args.formats else None
             memory(url, [int(x) for x in args.memory.split(",")], only)
         return
+    data = args.data or real_data()
 
     work = Path(tempfile.mkdtemp(prefix="bench-data-"))
     try:
         # A private copy, so that the benchmark can change files.
         wx = work / "wx_data"
-        shutil.copytree(args.data / "wx_data", wx)
+        shutil.copytree(data / "wx_data", wx)
         yld = work / "yld_data"
-        shutil.copytree(args.data / "yld_data", yld)
+        shutil.copytree(data / "yld_data", yld)
         files = sorted(wx.iterdir())
 
         with database(args.database_url) as url:

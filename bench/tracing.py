@@ -2,7 +2,7 @@
 
 Prints figures; asserts nothing (speed is measured, not asserted).
 
-    .venv/bin/python bench/tracing.py [--data ../shared/data] [--stations 20]
+    .venv/bin/python bench/tracing.py [--data DIR] [--stations 20]
         [--duration 6] [--connections 16] [--rounds 3]
 
 1. Starts a throwaway PostgreSQL and loads ``--stations`` station files through the
@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from bench.api import _wrk  # noqa: E402
 from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
 from ingest_job.run import ingest  # noqa: E402
+from tests.harness.data import real_data  # noqa: E402
 from tests.harness.process import wait_until_up  # noqa: E402
 from tests.observability.collector import run as run_collector  # noqa: E402
 from warehouse import migrate  # noqa: E402
@@ -50,7 +51,9 @@ MODES = {"tracing off": None, "tracing on, 10 % sampled": "0.1", "tracing on, 10
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="default: the data set in data/ (unpacked)"
+    )
     parser.add_argument("--stations", type=int, default=20, help="station files to load")
     parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
@@ -67,7 +70,7 @@ def main() -> int:
     server.start()
     try:
         url = server.url()
-        station = _load(url, args.data, args.stations)
+        station = _load(url, args.data or real_data(), args.stations)
         with ExitStack() as stack:
             traces = contextmanager(run_collector)(base / "otelcol", api=None, pushgateway=None)
             collector = stack.enter_context(traces)

@@ -2,11 +2,11 @@
 
 It starts a private PostgreSQL server whose data lives under
 ``WAREHOUSE_DATA_DIR`` (``.data/`` by default), brings the schema up to date,
-ingests a data set (the folders given with ``--data``, else a generated
-sample), and serves the API on 127.0.0.1 until Ctrl-C. Whatever happens
-after the server starts, it is stopped on the way out, so no PostgreSQL
-process outlives the demo. A second run reuses the database; the idempotent
-ingest then finds nothing new.
+ingests a data set (the folders given with ``--data``, a generated sample
+with ``--seed``, else the real data set shipped in ``data/``), and serves
+the API on 127.0.0.1 until Ctrl-C. Whatever happens after the server starts,
+it is stopped on the way out, so no PostgreSQL process outlives the demo. A
+second run reuses the database; the idempotent ingest then finds nothing new.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from command import demo_database, sample_data
+from command import demo_database, real_data, sample_data
 from command.postgres_server import EmbeddedPostgres
 from warehouse import db, migrate
 from warehouse.errors import ConfigError
@@ -46,14 +46,15 @@ DATABASE = "weather_warehouse"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--data DIR`` (repeatable), ``--host``, ``--port``, ``--seed``."""
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--data",
         action="append",
         type=Path,
         metavar="DIR",
         help="a folder (or file) of station, yield or GHCN-Daily files to ingest; repeat it, "
         "or name a folder holding such folders (e.g. wx_data/ and yld_data/). "
-        "Without it, a generated sample data set is used",
+        "Without it (and without --seed), the real data set shipped in data/ is loaded",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)"
@@ -61,11 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=_port, default=None, help="port of the API (default: $PORT, else 8000)"
     )
-    parser.add_argument(
+    source.add_argument(
         "--seed",
         type=int,
-        default=sample_data.DEFAULT_SEED,
-        help=f"seed of the generated sample data (default {sample_data.DEFAULT_SEED})",
+        default=None,
+        help="load a generated sample of invented stations made from this seed instead",
     )
 
 
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     home = settings.warehouse_data_dir.resolve()
     home.mkdir(parents=True, exist_ok=True)
     with sigterm_exits():
-        sources = data_sources(args.data) if args.data else [str(sample(home, args.seed))]
+        sources = chosen_sources(args, home)
         with demo_database.running(home) as server:
             return _run(settings, server, home, sources, host=args.host, port=port)
 
@@ -178,6 +179,31 @@ def cursor_secret(home: Path) -> SecretStr:
     return SecretStr(path.read_text().strip())
 
 
+def chosen_sources(args: argparse.Namespace, home: Path) -> list[str]:
+    """``--data``, else the sample of ``--seed``, else the real data set shipped in data/."""
+    if args.data:
+        return data_sources(args.data)
+    if args.seed is not None:
+        return [str(sample(home, args.seed))]
+    if not real_data.archives_present():  # an installed package, without the checkout's data/
+        _say(f"The real data set is not in this installation ({real_data.ARCHIVES}).")
+        return [str(sample(home, sample_data.DEFAULT_SEED))]
+    return shipped_data(home)
+
+
+def shipped_data(home: Path) -> list[str]:
+    """The real stations and yields of data/, unpacked into ``home`` once."""
+    folder = real_data.unpacked(home)
+    stations = sum(1 for _ in (folder / "wx_data").glob("*.txt"))
+    _say(
+        f"Loading the REAL data set shipped in data/: {stations} weather stations "
+        "(NOAA GHCN-Daily, 1985-2014) and the US corn-grain yield series, "
+        f"unpacked in {_shown(folder)}. Invented stations instead: make run SEED=1; "
+        "your own files: make run DATA=/path/to/folder"
+    )
+    return [str(folder / "wx_data"), str(folder / "yld_data")]
+
+
 def sample(home: Path, seed: int) -> Path:
     """The generated sample data set for ``seed``, generated now if missing."""
     spec = sample_data.SampleSpec(seed=seed)
@@ -186,7 +212,7 @@ def sample(home: Path, seed: int) -> Path:
     _say(
         f"{verb} SAMPLE data set in {_shown(folder)}: {spec.stations} invented stations, "
         f"{spec.first_year}-{spec.last_year}, seed {seed}. These are not real observations; "
-        "to load real files: make run DATA=/path/to/wx_data"
+        "the real data set: make run (without SEED)"
     )
     return folder
 

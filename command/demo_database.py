@@ -3,20 +3,23 @@
 The server (:class:`command.postgres_server.EmbeddedPostgres`) keeps its data
 in ``<home>/postgres`` and listens only on a Unix socket in ``<home>/socket``,
 a folder private to its OS user: no TCP port, so no other user of the machine
-can reach the superuser it trusts. A lock on the folder keeps two demos apart; a server
-that a killed demo left running is stopped, a stale ``postmaster.pid`` is
-removed, and a first ``initdb`` is all or nothing, so whatever the previous
-run went through, the next one starts.
+can reach the superuser it trusts (both under a root-owned folder of their own
+when that user cannot enter ``<home>``: see :func:`server_home`). A lock on
+the folder keeps two demos apart; a server that a killed demo left running is
+stopped, a stale ``postmaster.pid`` is removed, and a first ``initdb`` is all
+or nothing, so whatever the previous run went through, the next one starts.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -28,18 +31,23 @@ from warehouse.errors import ConfigError
 
 log = logging.getLogger("command.demo")
 
+# Where the demo database goes when the server's user cannot enter the demo's folder.
+SYSTEM_HOME = Path("/var/lib/weather-warehouse-demo")
+
 
 @contextmanager
 def running(home: Path) -> Iterator[EmbeddedPostgres]:
     """The started server of ``home``; stopped on exit, however the block ends."""
-    with only_demo_in(home), socket_folder(home) as folder:
-        server = EmbeddedPostgres(data_dir=home / "postgres", socket_dir=folder)
-        stop_leftover(server)
-        try:
-            start(server)
-            yield server
-        finally:
-            stop(server)
+    with only_demo_in(home):
+        base = server_home(home)
+        with socket_folder(base) as folder:
+            server = EmbeddedPostgres(data_dir=base / "postgres", socket_dir=folder)
+            stop_leftover(server)
+            try:
+                start(server)
+                yield server
+            finally:
+                stop(server)
 
 
 # A Unix socket's path holds at most 107 bytes; PostgreSQL adds /.s.PGSQL.NNNNN.
@@ -72,6 +80,43 @@ def socket_folder(home: Path) -> Iterator[Path]:
     finally:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def server_home(home: Path, system_home: Path = SYSTEM_HOME) -> Path:
+    """The folder for the server's data: ``home``, unless the server's user cannot reach it.
+
+    Under root the server runs as another user (PostgreSQL refuses root), who
+    cannot enter a checkout in a private folder (``/root``, mode 0700). Opening
+    that folder to others would expose what else it holds; instead the data
+    goes to a folder of its own under ``system_home`` (owned by root, not
+    writable by anyone else), named after ``home`` so each checkout keeps its
+    own database across runs.
+    """
+    user = server_user()
+    if user is None or can_enter(user, home.parent):
+        return home
+    folder = system_home / hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+    system_home.mkdir(mode=0o711, parents=True, exist_ok=True)
+    found = system_home.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != 0 or found.st_mode & 0o022:
+        raise ConfigError(
+            f"{system_home} must be a folder owned by root that no one else can write to "
+            f"(it holds the demo database when the {user} user cannot enter "
+            f"{home}): fix or delete it"
+        )
+    folder.mkdir(mode=0o700, exist_ok=True)
+    log.info(
+        "PostgreSQL's user cannot enter the demo's folder: its data lives elsewhere",
+        extra={"user": user, "folder": str(home), "data_dir": str(folder / "postgres")},
+    )
+    return folder
+
+
+def can_enter(user: str, folder: Path) -> bool:
+    """True when ``user`` (with no supplementary groups) may open files inside ``folder``."""
+    probe = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--",
+             "test", "-x", str(folder)]  # fmt: skip
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
 @contextmanager

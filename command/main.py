@@ -38,7 +38,7 @@ def _commands() -> dict[str, tuple[ModuleType, str]]:
         "runs": (runs_cli, "list recent ingest runs, or show one run's files (runs show ID)"),
         "stats": (stats_cli, "recompute the yearly statistics without reading any source"),
         "serve": (serve_cli, "run the HTTP API"),
-        "demo": (demo, "embedded PostgreSQL + sample data + the API, on this machine"),
+        "demo": (demo, "embedded PostgreSQL + the real data set + the API, on this machine"),
     }
 
 

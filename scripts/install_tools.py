@@ -8,8 +8,9 @@
   version, cached outside the checkout under ``$WW_TOOL_CACHE`` (default
   ``~/.cache/weather-warehouse/<tool>-<version>/``) and linked into ``.tools/bin``.
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
-  runc, debootstrap for the image test): with
-  apt-get when running as root; otherwise the missing ones are listed.
+  runc, debootstrap for the image test): with apt-get, as root or through
+  passwordless sudo (a GitHub-hosted runner); otherwise the missing ones are
+  listed.
 - The OpenTelemetry collector the observability tests run: built from Go
   modules by ``scripts/otelcol/build.py`` into the shared tool cache
   (``${WW_TOOL_CACHE:-~/.cache/weather-warehouse}/otelcol-<version>/``), reused
@@ -153,13 +154,27 @@ def install_debian_packages() -> None:
     missing = sorted({pkg for tool, pkg in DEBIAN.items() if shutil.which(tool) is None})
     if not missing:
         return
-    if os.geteuid() != 0:
-        print(f"not root: install these Debian packages by hand: {' '.join(missing)}")
+    as_root = as_root_command()
+    if as_root is None:
+        print(f"not root and no passwordless sudo: install these Debian packages by hand "
+              f"(apt-get install {' '.join(missing)})", file=sys.stderr)  # fmt: skip
         return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-                   check=True, env=env)  # fmt: skip
+    apt_get = [*as_root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
+    run(*apt_get, "update", "-qq")
+    run(*apt_get, "install", "-y", "-qq", "--no-install-recommends", *missing)
+
+
+def as_root_command() -> list[str] | None:
+    """The prefix that runs a command as root: none when root, ``sudo -n`` when it needs no
+    password (a GitHub-hosted runner), else None (nothing may prompt in the middle of a build).
+    """
+    if os.geteuid() == 0:
+        return []
+    sudo = shutil.which("sudo")
+    if sudo is None:
+        return None
+    probe = subprocess.run([sudo, "-n", "true"], capture_output=True, check=False)
+    return [sudo, "-n"] if probe.returncode == 0 else None
 
 
 def install_otel_collector() -> None:

@@ -5,7 +5,7 @@
 - ``empty_database_url``: a fresh database with no schema.
 - ``settings``: the warehouse Settings pointing at ``database_url``.
 - ``moto_endpoint``: a moto server (reset before each test); AWS env set.
-- ``real_data``: the folder ``../shared/data`` (skips with the reason if absent).
+- ``real_data``: the real data set shipped in ``data/`` (``tests/harness/data.py``).
 - ``pushgateway_url``: a real Prometheus Pushgateway (wiped before each test).
 """
 
@@ -20,12 +20,9 @@ import pytest
 from pydantic import SecretStr
 
 from command.postgres_server import EmbeddedPostgres
-from tests.harness import moto, postgres, pushgateway
+from tests.harness import data, moto, postgres, pushgateway
 from tests.tools import require
 from warehouse.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +74,7 @@ def moto_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    if not (SHARED_DATA / "wx_data").is_dir():
-        pytest.skip(f"the real data set is not on this machine (looked in {SHARED_DATA})")
-    return SHARED_DATA
+    return data.real_data()
 
 
 @pytest.fixture(scope="session")

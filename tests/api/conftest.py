@@ -2,7 +2,7 @@
 
 The API never writes, so one loaded database serves every read test. Data
 enter it the way production data do: real station and yield files from the
-shared data set, copied into a folder and loaded by ``ingest_job.run.ingest``.
+data set shipped in data/, copied into a folder and loaded by ``ingest_job.run.ingest``.
 """
 
 from __future__ import annotations

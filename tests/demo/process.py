@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.cli import command_env
 from tests.harness import http
+from tests.harness.unprivileged import Installation
 from tests.harness.waiting import wait_for
 
 STARTUP_LIMIT_S = 120  # a first run generates and loads the sample data set
@@ -30,18 +31,28 @@ class Demo:
     logs: Path = field(init=False)
     process: subprocess.Popen[bytes] = field(init=False)
 
-    def start(self, run: int) -> Demo:
-        """Start the process; its stdout and stderr go to files (no pipe can fill up)."""
+    def start(self, run: int, installation: Installation | None = None) -> Demo:
+        """Start the process; its stdout and stderr go to files (no pipe can fill up).
+
+        With ``installation``, as that installation's user, in its checkout.
+        """
         self.logs = self.home.parent / f"demo-run-{run}"
         self.logs.mkdir(exist_ok=True)
+        args = ["-m", "command", "demo", "--port", str(self.port), *self.args]
+        env = {"WAREHOUSE_DATA_DIR": str(self.home)}
         with (self.logs / "stdout").open("wb") as out, (self.logs / "stderr").open("wb") as err:
+            if installation is None:
+                command, environment = [sys.executable, *args], command_env(env)
+            else:
+                command = installation.command(*args)
+                environment = installation.env({**env, "LOG_FORMAT": "json"})
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "command", "demo", "--port", str(self.port),
-                 *self.args],
-                env=command_env({"WAREHOUSE_DATA_DIR": str(self.home)}),
+                command,
+                env=environment,
+                cwd=None if installation is None else installation.checkout,
                 stdout=out,
                 stderr=err,
-            )  # fmt: skip
+            )
         return self
 
     @property

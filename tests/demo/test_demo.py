@@ -1,8 +1,9 @@
 """``weather-warehouse demo`` end to end: one data folder through several runs, in order.
 
-The first run generates the sample data, loads it and serves it; Ctrl-C stops
-the API and then PostgreSQL. Later runs reuse the folder: nothing new to
-load, and a server that a killed demo left behind is stopped and reused.
+The first run generates the sample data (``--seed``, as ``make run SEED=``
+does), loads it and serves it; Ctrl-C stops the API and then PostgreSQL. Later
+runs reuse the folder: nothing new to load, and a server that a killed demo
+left behind is stopped and reused.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from command.postgres_server import EmbeddedPostgres, find_bin_dir, free_port
 from tests.demo.process import Demo, alive, gone
 
 SAMPLE = sample_data.SampleSpec()
+SAMPLE_ARGS = ("--seed", str(SAMPLE.seed))  # invented data: known stations, quick to load
 INTERRUPTED = (0, 130)  # a clean stop on Ctrl-C: 0, or the shell's 128 + SIGINT
 
 
@@ -46,7 +48,7 @@ def home() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def first_run(home: Path) -> Iterator[Demo]:
-    demo = Demo(home, free_port()).start(run=1)
+    demo = Demo(home, free_port(), SAMPLE_ARGS).start(run=1)
     try:
         demo.wait_ready()
         FIRST_RUN_PAGES.update(second_page(demo))
@@ -175,7 +177,7 @@ def test_another_local_user_cannot_connect_to_the_demo_postgres(
 
 
 def test_a_second_demo_on_the_same_folder_is_refused(first_run: Demo, home: Path) -> None:
-    second = Demo(home, free_port()).start(run=9)
+    second = Demo(home, free_port(), SAMPLE_ARGS).start(run=9)
     assert second.process.wait(timeout=60) == 2
     assert "another demo" in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
@@ -191,7 +193,7 @@ def test_ctrl_c_stops_the_api_and_then_postgres(first_run: Demo, home: Path) -> 
 
 
 def test_a_second_run_reuses_the_data_and_inserts_no_row(first_run_over: Demo, home: Path) -> None:
-    demo = Demo(home, free_port()).start(run=2)
+    demo = Demo(home, free_port(), SAMPLE_ARGS).start(run=2)
     demo.wait_ready()
     postmaster = demo.postmaster_pid()
     assert "Using the previously generated SAMPLE data set" in demo.stdout
@@ -206,13 +208,13 @@ def test_a_second_run_reuses_the_data_and_inserts_no_row(first_run_over: Demo, h
 def test_the_server_of_a_killed_demo_is_stopped_and_its_data_reused(
     first_run_over: Demo, home: Path
 ) -> None:
-    killed = Demo(home, free_port()).start(run=3)
+    killed = Demo(home, free_port(), SAMPLE_ARGS).start(run=3)
     killed.wait_ready()
     orphan = killed.postmaster_pid()
     killed.signal(signal.SIGKILL)  # no chance to clean up: PostgreSQL keeps running
     assert alive(orphan)
 
-    demo = Demo(home, free_port()).start(run=4)
+    demo = Demo(home, free_port(), SAMPLE_ARGS).start(run=4)
     demo.wait_ready()
     assert gone(orphan)
     postmaster = demo.postmaster_pid()
@@ -228,7 +230,7 @@ def test_a_stale_lock_file_naming_another_program_is_removed_not_signalled(
     # this test process, which must neither be signalled nor block the start.
     lock_file = home / "postgres" / "postmaster.pid"
     lock_file.write_text(f"{os.getpid()}\n{home / 'postgres'}\n")
-    demo = Demo(home, free_port()).start(run=5)
+    demo = Demo(home, free_port(), SAMPLE_ARGS).start(run=5)
     demo.wait_ready()
     assert "removing a stale postmaster.pid" in demo.stderr
     postmaster = demo.postmaster_pid()
@@ -240,7 +242,7 @@ def test_a_stale_lock_file_naming_another_program_is_removed_not_signalled(
 def test_a_data_folder_whose_server_was_killed_starts_again(
     first_run_over: Demo, home: Path
 ) -> None:
-    crashed = Demo(home, free_port()).start(run=6)
+    crashed = Demo(home, free_port(), SAMPLE_ARGS).start(run=6)
     crashed.wait_ready()
     postmaster = crashed.postmaster_pid()
     os.kill(postmaster, signal.SIGKILL)  # an OOM kill: postmaster.pid stays behind
@@ -248,7 +250,7 @@ def test_a_data_folder_whose_server_was_killed_starts_again(
     assert (home / "postgres" / "postmaster.pid").exists()
     assert crashed.signal(signal.SIGINT) in INTERRUPTED
 
-    demo = Demo(home, free_port()).start(run=7)
+    demo = Demo(home, free_port(), SAMPLE_ARGS).start(run=7)
     demo.wait_ready()
     assert len(demo.get_json("/api/stations?limit=1000")["data"]) == SAMPLE.stations
     assert demo.signal(signal.SIGINT) in INTERRUPTED

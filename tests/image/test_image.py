@@ -1,14 +1,17 @@
 """The container image builds, runs read-only as its non-root user, and carries nothing extra.
 
-Built with Debian's podman from a locally made base image (no registry is
-reachable here): see tests/image/podman.py. About three minutes on a fresh
+Built with the machine's container engine: as root (or through passwordless
+sudo) Debian's podman from a locally made base image, since no registry is
+reachable here; else Docker on the Dockerfile's own base: see
+tests/image/engine.py. About three minutes on a fresh
 clone (debootstrap, pip downloads), under a minute once .cache/ holds the
-base rootfs and podman's layer cache.
+base rootfs and the engine's layer cache.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,18 +22,28 @@ import pytest
 from command.postgres_server import free_port
 from tests.harness import http
 from tests.harness.waiting import wait_for
-from tests.image import podman
-from tests.image.podman import podman as run_podman
+from tests.image.engine import Engine, build_base, build_image, engine
 
 
 @pytest.fixture(scope="module")
-def image() -> str:
-    podman.require_root()
-    return podman.build_image(podman.build_base())
+def containers() -> Engine:
+    return engine()
+
+
+@pytest.fixture(scope="module")
+def image(containers: Engine) -> str:
+    return build_image(containers, build_base(containers))
+
+
+def run_engine(
+    *args: str, timeout: float = 120, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the engine (podman or docker) with ``args``."""
+    return engine().run(*args, timeout=timeout, check=check)
 
 
 def run_args(image: str, *command: str, env: dict[str, str] | None = None) -> list[str]:
-    """``podman run`` as production runs it: read-only root, numeric non-root user."""
+    """``run`` as production runs it: read-only root, numeric non-root user."""
     args = ["run", "--rm", "--read-only", "--user", "10001", "--network", "host"]
     for key, value in (env or {}).items():
         args += ["--env", f"{key}={value}"]
@@ -38,7 +51,7 @@ def run_args(image: str, *command: str, env: dict[str, str] | None = None) -> li
 
 
 def inspect(image: str) -> dict[str, Any]:
-    result = run_podman("image", "inspect", image)
+    result = run_engine("image", "inspect", image)
     config: dict[str, Any] = json.loads(result.stdout)[0]["Config"]
     return config
 
@@ -49,12 +62,12 @@ def serving(image: str, database_url: str) -> Iterator[int]:
     name = f"wh-image-test-{port}"
     args = run_args(image, "serve", "--host", "127.0.0.1", "--port", str(port),
                     env={"DATABASE_URL": database_url})  # fmt: skip
-    run_podman(*[args[0], "--detach", "--name", name, *args[1:]])
+    run_engine(*[args[0], "--detach", "--name", name, *args[1:]])
     try:
         yield port
     finally:
-        run_podman("stop", "--time", "10", name, check=False)
-        run_podman("rm", "--force", name, check=False)
+        run_engine("stop", "--time", "10", name, check=False)
+        run_engine("rm", "--force", name, check=False)
 
 
 def test_image_runs_as_a_numeric_non_root_user_with_the_three_commands(image: str) -> None:
@@ -66,7 +79,7 @@ def test_image_runs_as_a_numeric_non_root_user_with_the_three_commands(image: st
     names = {entry.split("=", 1)[0] for entry in config["Env"]}
     assert {"HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE"} <= names
     assert not [n for n in names if "PASSWORD" in n or "SECRET" in n or "TOKEN" in n]
-    usage = run_podman(*run_args(image, "--help")).stdout
+    usage = run_engine(*run_args(image, "--help")).stdout
     for command in ("serve", "ingest", "migrate"):
         assert command in usage
 
@@ -80,7 +93,7 @@ def test_read_only_container_migrates_and_ingests(
     image: str, empty_database_url: str, real_data: Path, tmp_path: Path
 ) -> None:
     env = {"DATABASE_URL": empty_database_url}
-    migrated = run_podman(*run_args(image, "migrate", env=env), check=False)
+    migrated = run_engine(*run_args(image, "migrate", env=env), check=False)
     assert migrated.returncode == 0, migrated.stderr
     files = tmp_path / "incoming"
     files.mkdir()
@@ -89,7 +102,7 @@ def test_read_only_container_migrates_and_ingests(
     files.chmod(0o755)
     args = run_args(image, "ingest", "--source", "/data", env=env)
     args.insert(1, f"--volume={files}:/data:ro")
-    ingested = run_podman(*args, timeout=300, check=False)
+    ingested = run_engine(*args, timeout=300, check=False)
     assert ingested.returncode == 0, ingested.stderr[-3000:]
     with psycopg.connect(empty_database_url) as conn:
         row = conn.execute("SELECT count(DISTINCT station_id) FROM observation").fetchone()
@@ -109,6 +122,6 @@ def test_image_has_no_compiler_pip_cache_dev_tools_or_tests(image: str) -> None:
         "print('\\n'.join(found))\n"
     )
     # As root, so that nothing is hidden from the check by permissions.
-    result = run_podman("run", "--rm", "--read-only", "--user", "0", "--network", "none",
+    result = run_engine("run", "--rm", "--read-only", "--user", "0", "--network", "none",
                         "--entrypoint", "python3", image, "-c", probe)  # fmt: skip
     assert result.stdout.split() == []
