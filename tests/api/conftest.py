@@ -7,53 +7,20 @@ data set shipped in data/, copied into a folder and loaded by ``ingest_job.run.i
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
-from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from command.postgres_server import EmbeddedPostgres
-from ingest_job.run import ingest
 from service.app import create_app
+from tests.api.loaded import api_settings, load_real_files
 from tests.harness import postgres
-from warehouse.errors import ExitCode
-from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from tests.api.live import LiveServer
-
-# Two full stations and one that stops in 1990 (fewer rows, other end date).
-STATIONS = ("USC00110072", "USC00110187", "USC00253035")
-CURSOR_SECRET = "test-cursor-secret"
-
-
-def api_settings(url: str, **overrides: object) -> Settings:
-    """Settings for an app over ``url``."""
-    values: dict[str, object] = {
-        "database_url": SecretStr(url),
-        "cursor_secret": SecretStr(CURSOR_SECRET),
-        "log_format": "text",
-        # Starlette's TestClient sends "Host: testserver".
-        "allowed_hosts": ("testserver", "localhost", "127.0.0.1"),
-        **overrides,
-    }
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def load_real_files(settings: Settings, folder: Path, real_data: Path) -> None:
-    """Copy the chosen station files and the yield file to ``folder`` and ingest them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for station in STATIONS:
-        shutil.copy(real_data / "wx_data" / f"{station}.txt", folder)
-    for path in (real_data / "yld_data").iterdir():
-        shutil.copy(path, folder)
-    report = ingest(settings, [str(folder)])
-    assert report.exit_code is ExitCode.OK, report
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +48,3 @@ def live(loaded_url: str) -> Iterator[LiveServer]:
 
     with serving(loaded_url) as server:
         yield server
-
-
-def db_rows(url: str, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    """Rows straight from the database, to compare the API with."""
-    with psycopg.connect(url) as conn:
-        return conn.execute(query, params).fetchall()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from command.postgres_server import free_port
 from tests import cli
-from tests.api.conftest import CURSOR_SECRET
+from tests.api.loaded import CURSOR_SECRET
 
 
 @dataclass

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
-from tests.api.conftest import STATIONS, api_settings, load_real_files
+from tests.api.loaded import STATIONS, api_settings, load_real_files
 from tests.harness import postgres
 
 WEATHER = f"/api/weather?station_id={STATIONS[0]}&limit=5"

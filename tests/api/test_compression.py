@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from service.compression import Memo, accepts_gzip, identity_tags
-from tests.api.conftest import STATIONS
 from tests.api.live import LiveServer
+from tests.api.loaded import STATIONS
 
 PAGE = f"/api/weather?station_id={STATIONS[0]}&limit=200"
 GZIP = {"Accept-Encoding": "gzip"}

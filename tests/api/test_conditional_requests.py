@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.conftest import STATIONS
 from tests.api.live import LiveServer
+from tests.api.loaded import STATIONS
 from tests.api.test_errors import assert_problem
 
 

@@ -10,7 +10,8 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from tests.api.conftest import STATIONS, api_settings, db_rows
+from tests.api.loaded import STATIONS, api_settings
+from tests.harness import postgres
 from warehouse import db
 
 
@@ -41,4 +42,4 @@ def test_the_api_pool_refuses_writes(loaded_url: str) -> None:
 
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         asyncio.run(try_to_write())
-    assert db_rows(loaded_url, "SELECT count(*) FROM crop_yield")[0][0] > 0
+    assert postgres.rows(loaded_url, "SELECT count(*) FROM crop_yield")[0][0] > 0

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
-from tests.api.conftest import api_settings
+from tests.api.loaded import api_settings
 from tests.harness import postgres
 from tests.harness.waiting import wait_for
 from warehouse import migrate

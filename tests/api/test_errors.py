@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from tests.api.conftest import STATIONS, api_settings
+from tests.api.loaded import STATIONS, api_settings
 
 PROBLEM = "application/problem+json"
 

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from command.postgres_server import EmbeddedPostgres
-from tests.api.conftest import api_settings, db_rows, load_real_files
 from tests.api.live import LiveServer, serving
+from tests.api.loaded import api_settings, load_real_files
 from tests.api.test_errors import assert_problem
 from tests.api.test_live_server import metric
 from tests.harness import postgres
@@ -129,7 +129,7 @@ def test_a_slow_reader_still_gets_every_row(loaded_url: str) -> None:
         lines = 0
         for chunk in response.iter_bytes(chunk_size=4096):  # small reads: a slow client
             lines += chunk.count(b"\n")
-    (expected,) = db_rows(
+    (expected,) = postgres.rows(
         loaded_url, "SELECT count(*) FROM observation WHERE station_id = 'USC00110072'"
     )
     assert lines - 1 == expected[0]

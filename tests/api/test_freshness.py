@@ -13,16 +13,16 @@ from starlette.testclient import TestClient
 from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
-from tests.api.conftest import STATIONS, api_settings, db_rows
+from tests.api.loaded import STATIONS, api_settings
 from tests.api.test_weather import all_pages
 from tests.harness import postgres
-from tests.ingest.conftest import station_lines, write
+from tests.ingest.station_files import station_lines, write
 
 
 def test_the_last_run_is_the_latest_finished_ingest_run(
     client: TestClient, loaded_url: str
 ) -> None:
-    ((run_id, status, started, finished, inserted, updated),) = db_rows(
+    ((run_id, status, started, finished, inserted, updated),) = postgres.rows(
         loaded_url,
         "SELECT run_id, status, started_at, finished_at, rows_inserted, rows_updated"
         " FROM ingest_run ORDER BY finished_at DESC LIMIT 1",
@@ -40,7 +40,7 @@ def test_the_last_run_is_the_latest_finished_ingest_run(
 def test_data_through_and_counts_are_those_of_the_observations(
     client: TestClient, loaded_url: str
 ) -> None:
-    ((first, last, observations, stations, years),) = db_rows(
+    ((first, last, observations, stations, years),) = postgres.rows(
         loaded_url,
         "SELECT min(obs_date), max(obs_date), count(*), count(DISTINCT station_id),"
         " (SELECT count(*) FROM crop_yield) FROM observation",
@@ -75,7 +75,7 @@ def test_an_unchanged_report_is_a_304(client: TestClient) -> None:
 
 
 def test_per_station_data_through_dates(client: TestClient, loaded_url: str) -> None:
-    expected = db_rows(
+    expected = postgres.rows(
         loaded_url,
         "SELECT station_id, min(obs_date), max(obs_date), count(*) FROM observation"
         " GROUP BY 1 ORDER BY 1",

@@ -24,8 +24,8 @@ import pytest
 
 from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
-from tests.api.conftest import api_settings
 from tests.api.live import LiveServer, serving
+from tests.api.loaded import api_settings
 from tests.api.test_errors import assert_problem
 from tests.harness import postgres
 from tests.harness.waiting import wait_for

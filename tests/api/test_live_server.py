@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from tests.api.conftest import STATIONS, db_rows
 from tests.api.live import LiveServer, serving
+from tests.api.loaded import STATIONS
+from tests.harness import postgres
 from tests.harness.waiting import wait_for
 
 
@@ -87,7 +88,7 @@ def test_docs_are_served_from_local_assets(live: LiveServer) -> None:
 
 
 def test_sigterm_lets_the_request_in_flight_finish(loaded_url: str) -> None:
-    (count,) = db_rows(loaded_url, "SELECT count(*) FROM observation")[0]
+    (count,) = postgres.rows(loaded_url, "SELECT count(*) FROM observation")[0]
     with serving(loaded_url) as server, httpx.Client(base_url=server.url, timeout=60) as client:
         with client.stream("GET", "/api/weather?format=csv") as response:
             chunks = response.iter_bytes()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.conftest import STATIONS
+from tests.api.loaded import STATIONS
 from tests.api.test_weather import all_pages
 from tests.ingest.test_monthly_statistics import expected_months
 

@@ -6,7 +6,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.conftest import STATIONS
+from tests.api.loaded import STATIONS
 
 
 def all_pages(client: TestClient, path: str) -> list[dict[str, object]]:
@@ -46,9 +46,9 @@ def test_accept_header_chooses_ndjson(client: TestClient) -> None:
 def test_ndjson_export_crosses_chunks_without_losing_a_row(
     client: TestClient, loaded_url: str
 ) -> None:
-    from tests.api.conftest import db_rows
+    from tests.harness import postgres
 
-    (expected,) = db_rows(loaded_url, "SELECT count(*) FROM observation")[0]
+    (expected,) = postgres.rows(loaded_url, "SELECT count(*) FROM observation")[0]
     response = client.get("/api/weather?format=ndjson")
     lines = response.content.splitlines()
     assert len(lines) == expected

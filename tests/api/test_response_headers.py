@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from tests.api.conftest import STATIONS, api_settings
 from tests.api.live import LiveServer
+from tests.api.loaded import STATIONS, api_settings
 
 EXEMPT = {"content-type", "content-length", "transfer-encoding", "date", "server", "connection"}
 # Values for the parameters an operation requires.

@@ -18,11 +18,11 @@ from starlette.testclient import TestClient
 from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from service.app import create_app
-from tests.api.conftest import api_settings
+from tests.api.loaded import api_settings
 from tests.api.stations_inventory import Station, random_stations, write_inventory
 from tests.api.test_weather import all_pages
 from tests.harness import postgres
-from tests.ingest.conftest import station_lines, write
+from tests.ingest.station_files import station_lines, write
 from warehouse.errors import ExitCode
 
 KNOWN = [

@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.conftest import STATIONS, db_rows
+from tests.api.loaded import STATIONS
 from tests.api.test_weather import all_pages
+from tests.harness import postgres
 
 
 def test_stats_rows_are_the_stored_statistics_rounded(client: TestClient, loaded_url: str) -> None:
-    stored = db_rows(
+    stored = postgres.rows(
         loaded_url,
         "SELECT avg_max_temp_c, avg_min_temp_c, total_precip_cm, max_temp_days,"
         " min_temp_days, precip_days FROM weather_stats WHERE station_id = %s AND year = 1990",
@@ -66,7 +67,7 @@ def test_stats_year_range_and_station_filters(client: TestClient) -> None:
 
 
 def test_stats_every_station_year_once_across_pages(client: TestClient, loaded_url: str) -> None:
-    expected = db_rows(loaded_url, "SELECT station_id, year FROM weather_stats ORDER BY 1, 2")
+    expected = postgres.rows(loaded_url, "SELECT station_id, year FROM weather_stats ORDER BY 1, 2")
     rows = all_pages(client, "/api/weather/stats?limit=11")
     assert [(r["station_id"], r["year"]) for r in rows] == expected
 
@@ -78,7 +79,7 @@ def test_year_and_year_range_together_are_refused(client: TestClient) -> None:
 
 
 def test_yield_range(client: TestClient, loaded_url: str) -> None:
-    expected = db_rows(
+    expected = postgres.rows(
         loaded_url, "SELECT year, corn_yield_kt FROM crop_yield WHERE year BETWEEN 1990 AND 1995"
     )
     rows = client.get("/api/yield", params={"start_year": 1990, "end_year": 1995}).json()["data"]
@@ -101,7 +102,7 @@ def test_stations_list_the_span_of_their_data(client: TestClient, loaded_url: st
     body = client.get("/api/stations").json()
     assert [s["station_id"] for s in body["data"]] == sorted(STATIONS)
     last = {s["station_id"]: s for s in body["data"]}[STATIONS[2]]
-    ((first_date, last_date, count),) = db_rows(
+    ((first_date, last_date, count),) = postgres.rows(
         loaded_url,
         "SELECT min(obs_date), max(obs_date), count(*) FROM observation WHERE station_id = %s",
         (STATIONS[2],),

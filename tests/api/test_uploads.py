@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from tests.api.conftest import api_settings
+from tests.api.loaded import api_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 from starlette.testclient import TestClient
 
-from tests.api.conftest import STATIONS, db_rows
+from tests.api.loaded import STATIONS
+from tests.harness import postgres
 
 FIRST = STATIONS[0]
 
@@ -28,7 +29,7 @@ def all_pages(client: TestClient, url: str) -> list[dict[str, object]]:
 
 
 def test_rows_carry_values_converted_from_tenths(client: TestClient, loaded_url: str) -> None:
-    stored = db_rows(
+    stored = postgres.rows(
         loaded_url,
         "SELECT tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm FROM observation"
         " WHERE station_id = %s AND obs_date = '1985-01-01'",
@@ -45,7 +46,7 @@ def test_rows_carry_values_converted_from_tenths(client: TestClient, loaded_url:
 
 
 def test_missing_values_are_null(client: TestClient, loaded_url: str) -> None:
-    (day,) = db_rows(
+    (day,) = postgres.rows(
         loaded_url,
         "SELECT obs_date FROM observation WHERE station_id = %s AND tmax_tenths_c IS NULL"
         " ORDER BY obs_date LIMIT 1",
@@ -94,7 +95,7 @@ def test_epoch_millisecond_range_selects_the_utc_days(client: TestClient) -> Non
 
 
 def test_pages_return_every_row_exactly_once(client: TestClient, loaded_url: str) -> None:
-    expected = db_rows(
+    expected = postgres.rows(
         loaded_url,
         "SELECT station_id, obs_date FROM observation WHERE obs_date BETWEEN %s AND %s"
         " ORDER BY station_id, obs_date",
@@ -155,7 +156,7 @@ def test_imperial_csv_names_the_imperial_fields(client: TestClient) -> None:
 
 
 def test_csv_streams_across_chunks(client: TestClient, loaded_url: str) -> None:
-    (count,) = db_rows(loaded_url, "SELECT count(*) FROM observation")[0]
+    (count,) = postgres.rows(loaded_url, "SELECT count(*) FROM observation")[0]
     response = client.get("/api/weather", params={"format": "csv"})
     lines = response.text.splitlines()
     assert len(lines) - 1 == count > 20_000  # more than one chunk

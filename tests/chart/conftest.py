@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chart.render import REPO, environment_files, scenario_files
-
-# Scenario files of the chart plus the GitOps environments, each rendered alone.
-VALUES_FILES = scenario_files() + environment_files()
+from tests.chart.render import REPO, VALUES_FILES
 
 
 def values_id(path: Path) -> str:

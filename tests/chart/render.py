@@ -55,6 +55,10 @@ def environment_files() -> list[Path]:
     return sorted((REPO / "k8s" / "envs").glob("*/values.yaml"))
 
 
+# Scenario files of the chart plus the GitOps environments, each rendered alone.
+VALUES_FILES = scenario_files() + environment_files()
+
+
 def _values_args(values_files: Sequence[Path], set_values: Mapping[str, Any] | None) -> list[str]:
     args: list[str] = []
     for path in values_files:

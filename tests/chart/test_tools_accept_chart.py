@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.chart import render as chart
-from tests.chart.conftest import VALUES_FILES
+from tests.chart.render import VALUES_FILES
 from tests.tools import require
 
 K8S_VERSIONS = ("1.30.0", "1.33.0")

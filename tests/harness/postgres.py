@@ -59,3 +59,15 @@ def drop_database(server: EmbeddedPostgres, name: str) -> None:
     """Drop a test database, disconnecting whoever still uses it."""
     with admin(server) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def rows(url: str, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every row of a query against a test database."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def one(url: str, query: str, params: tuple[object, ...] = ()) -> object:
+    """The single value of a query."""
+    (row,) = rows(url, query, params)
+    return row[0]

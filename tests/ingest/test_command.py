@@ -10,8 +10,10 @@ from pathlib import Path
 import psycopg
 
 from tests import cli
+from tests.harness.postgres import one, rows
 from tests.harness.waiting import wait_for
-from tests.ingest.conftest import one, rows, station_lines, table_digest, write
+from tests.ingest.station_files import station_lines, write
+from tests.ingest.tables import table_digest
 from warehouse.db import INGEST_LOCK_KEY
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest_job.run import ingest
-from tests.ingest.conftest import rows
+from tests.harness.postgres import rows
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 

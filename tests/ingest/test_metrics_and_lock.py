@@ -10,7 +10,7 @@ import psycopg
 
 from ingest_job.run import ingest
 from tests.harness import pushgateway
-from tests.ingest.conftest import rows
+from tests.harness.postgres import rows
 from warehouse.db import INGEST_LOCK_KEY
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from ingest_job.run import ingest
-from tests.ingest.conftest import rows, station_lines, write
+from tests.harness.postgres import rows
+from tests.ingest.station_files import station_lines, write
 from warehouse import migrate
 from warehouse.settings import Settings
 

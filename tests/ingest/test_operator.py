@@ -15,7 +15,9 @@ import psycopg
 
 from tests import cli
 from tests.harness import pushgateway
-from tests.ingest.conftest import one, station_lines, table_digest, write
+from tests.harness.postgres import one
+from tests.ingest.station_files import station_lines, write
+from tests.ingest.tables import table_digest
 from warehouse.db import INGEST_LOCK_KEY
 
 BAD = b"20000101\t1\t2\t3\n20000132\t1\t2\t3\n"

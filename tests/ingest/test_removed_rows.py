@@ -13,7 +13,9 @@ from pathlib import Path
 import psycopg
 
 from tests import cli
-from tests.ingest.conftest import one, rows, station_lines, table_digest, write
+from tests.harness.postgres import one, rows
+from tests.ingest.station_files import station_lines, write
+from tests.ingest.tables import table_digest
 
 STATIONS = ("USC00000001", "USC00000002", "USC00000003")
 

@@ -10,7 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from ingest_job.run import ingest
-from tests.ingest.conftest import one, rows, station_lines, table_digest, write
+from tests.harness.postgres import one, rows
+from tests.ingest.station_files import station_lines, write
+from tests.ingest.tables import table_digest
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from ingest_job.run import ingest
-from tests.ingest.conftest import one, rows, table_digest
+from tests.harness.postgres import one, rows
+from tests.ingest.tables import table_digest
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 

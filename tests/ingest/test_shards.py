@@ -9,7 +9,9 @@ import psycopg
 
 from tests import cli
 from tests.harness import ghcn_data
-from tests.ingest.conftest import one, rows, table_digest, write
+from tests.harness.postgres import one, rows
+from tests.ingest.station_files import write
+from tests.ingest.tables import table_digest
 from tests.ingest.test_command import MERGING, _wait_for_rollback
 from warehouse.db import INGEST_LOCK_KEY, INGEST_SHARD_LOCK_CLASS
 

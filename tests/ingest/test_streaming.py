@@ -11,7 +11,7 @@ from ingest_job import formats
 from ingest_job.formats import ghcn_dly, station_txt
 from ingest_job.run import ingest
 from tests.harness import ghcn_data
-from tests.ingest.conftest import table_digest
+from tests.ingest.tables import table_digest
 from warehouse.settings import Settings
 
 

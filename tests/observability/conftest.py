@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,50 +21,18 @@ import yaml
 from command.postgres_server import EmbeddedPostgres, free_port
 from tests import cli
 from tests.harness import postgres, process, prometheus, pushgateway
-from tests.harness.http import get
 from tests.harness.waiting import wait_for
 from tests.observability import chart
-from tests.tools import require
-
-ROLE = "ww_observed"
-# Distinctive, so that finding it anywhere in an output is never a coincidence.
-PASSWORD = "pw-Obs3rv-9f2c7d"
-PUSHGATEWAY_JOB = "weather_warehouse_ingest"
-STATIONS = ("USC00110072.txt", "USC00110187.txt")
-API_JOB = "ww-weather-warehouse"  # the Service name, as a ServiceMonitor scrape names the job
-
-
-@dataclass(frozen=True)
-class System:
-    """What the tests look at: URLs, the API's log file, the ingest run's output."""
-
-    database_url: str
-    api: str
-    api_log: Path
-    pushgateway: str
-    ingest: subprocess.CompletedProcess[str]
-    folder: Path
-
-
-TRAFFIC = (
-    "/api/weather",
-    "/api/weather?station_id=USC00110072",
-    "/api/weather/stats",
-    "/api/yield",
-    "/api/stations",
-    "/api/stations/USC00110072",
-    "/api/stations/USC99999999",
-    "/healthz",
-    "/readyz",
-    "/openapi.json",
-    "/no/such/page",
+from tests.observability.system import (
+    API_JOB,
+    PASSWORD,
+    PUSHGATEWAY_JOB,
+    ROLE,
+    STATIONS,
+    System,
+    send_traffic,
 )
-
-
-def send_traffic(api: str) -> None:
-    """Requests to every kind of route, some answered with 4xx."""
-    for path in TRAFFIC:
-        get(api + path)
+from tests.tools import require
 
 
 def _create_role(server: EmbeddedPostgres, database: str) -> None:

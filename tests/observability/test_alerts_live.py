@@ -7,7 +7,7 @@ from typing import Any
 from tests import cli
 from tests.harness import prometheus
 from tests.harness.waiting import wait_for
-from tests.observability.conftest import PUSHGATEWAY_JOB, System
+from tests.observability.system import PUSHGATEWAY_JOB, System
 
 
 def firing(url: str, name: str) -> list[dict[str, Any]] | None:

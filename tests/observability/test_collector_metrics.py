@@ -19,7 +19,7 @@ from tests.harness.http import get
 from tests.harness.waiting import wait_for
 from tests.observability import chart
 from tests.observability.collector import Collector, Point, latest, metric_points, run
-from tests.observability.conftest import PUSHGATEWAY_JOB, System
+from tests.observability.system import PUSHGATEWAY_JOB, System
 
 API_ALLOW_LIST = {
     "weather_warehouse_http_requests_total",

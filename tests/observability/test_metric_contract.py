@@ -15,9 +15,9 @@ import pytest
 from tests.harness.http import get
 from tests.observability import chart, dashboards
 from tests.observability.cloudwatch import allow_pattern, collector_config, declarations
-from tests.observability.conftest import PUSHGATEWAY_JOB, System, send_traffic
 from tests.observability.exposition import samples
 from tests.observability.promql import metric_names
+from tests.observability.system import PUSHGATEWAY_JOB, System, send_traffic
 from tests.tools import require
 
 DOCS = chart.REPO / "docs" / "observability.md"

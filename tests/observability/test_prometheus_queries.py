@@ -8,7 +8,7 @@ from typing import Any
 from tests.harness import prometheus
 from tests.harness.waiting import wait_for
 from tests.observability import chart, dashboards
-from tests.observability.conftest import PUSHGATEWAY_JOB, System, send_traffic
+from tests.observability.system import PUSHGATEWAY_JOB, System, send_traffic
 
 # Grafana's own variables, as Grafana would fill them for a 1 s scrape interval.
 GRAFANA = {

@@ -11,7 +11,7 @@ from tests import cli
 from tests.harness import http
 from tests.harness.http import get
 from tests.harness.waiting import wait_for
-from tests.observability.conftest import PASSWORD, ROLE, System, send_traffic
+from tests.observability.system import PASSWORD, ROLE, System, send_traffic
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from tests.harness import otelcol, postgres, process
 from tests.harness.http import get
 from tests.harness.waiting import wait_for
 from tests.observability.collector import Collector, Span, run, spans
-from tests.observability.conftest import STATIONS, System
+from tests.observability.system import STATIONS, System
 
 SERVER, INTERNAL, CLIENT = 2, 1, 3
 STATION = "USC00110072"
