@@ -24,32 +24,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psutil
 import psycopg
-from pydantic import SecretStr
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
-from ingest_job.run import ingest  # noqa: E402
+from bench.measure import PeakRss, Target, find_wrk, print_machine, run_wrk  # noqa: E402
+from bench.servers import Api, load, serving, throwaway_postgres  # noqa: E402
 from service.pagination import Cursors, scope_of  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
-from warehouse import migrate  # noqa: E402
-from warehouse.settings import Settings  # noqa: E402
 
 SECRET = "bench-cursor-secret"
 ROUNDS = 3
@@ -65,125 +56,39 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="a checkout to measure alongside")
     args = parser.parse_args()
     data = args.data or real_data()
-    wrk = shutil.which("wrk")
+    wrk = find_wrk()
     if wrk is None:
-        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    base = Path(tempfile.mkdtemp(prefix="wh-bench-api-"))
-    base.chmod(0o755)
-    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-    server.start()
-    try:
+    print_machine()
+    with throwaway_postgres("wh-bench-api-") as (_, server):
         url = server.url()
-        _load(url, data)
+        loaded = load(url, [data / "wx_data", data / "yld_data"])
+        print(f"loaded {loaded.rows:,} rows through the ingest job in {loaded.seconds:.1f} s")
         with contextlib.ExitStack() as stack:
-            api, process = stack.enter_context(_serving(url, REPO))
+            api = stack.enter_context(_serving(url, REPO))
             uncached = stack.enter_context(_serving(url, REPO, {"RESPONSE_CACHE_MAX_BYTES": "0"}))
-            baseline = None
+            servers = {"this code": api, "cache off": uncached}
             if args.baseline is not None:
-                baseline = stack.enter_context(_serving(url, args.baseline.resolve()))
-            servers = {"this code": (api, process), "cache off": uncached}
-            if baseline is not None:
-                servers["baseline"] = baseline
+                servers["baseline"] = stack.enter_context(_serving(url, args.baseline.resolve()))
             _bench_pages(wrk, url, args.duration, args.connections, servers)
             for export in EXPORTS:
-                _bench_export(api, process, export)
-            if baseline is not None:
+                _bench_export(api, export)
+            if "baseline" in servers:
                 # CSV again, alternating with the baseline's: the same moment's load.
                 for _ in range(2):
-                    _bench_export(api, process, EXPORTS[0])
-                    _bench_export(*baseline, Export("CSV, baseline", "format=csv", False, 1))
+                    _bench_export(api, EXPORTS[0])
+                    _bench_export(
+                        servers["baseline"], Export("CSV, baseline", "format=csv", False, 1)
+                    )
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    finally:
-        server.stop(mode="immediate")
-        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 
-def _load(url: str, data: Path) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate.migrate(conn)
-    settings = Settings(database_url=SecretStr(url), log_format="text", log_level="WARNING")
-    started = time.perf_counter()
-    report = ingest(settings, [str(data / "wx_data"), str(data / "yld_data")])
-    seconds = time.perf_counter() - started
-    print(f"loaded {report.rows_inserted:,} rows through the ingest job in {seconds:.1f} s")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-
-
-class _serving:
-    """``weather-warehouse serve`` of ``code`` on a free port, stopped with SIGTERM afterwards."""
-
-    def __init__(self, url: str, code: Path, env: dict[str, str] | None = None) -> None:
-        self.url = url
-        self.code = code
-        self.env = env or {}
-        self.port = free_port()
-
-    def __enter__(self) -> tuple[str, psutil.Process]:
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.url,
-            "CURSOR_SECRET": SECRET,
-            "LOG_FORMAT": "json",
-            # The checkout's own packages win over the editable install.
-            "PYTHONPATH": str(self.code),
-            **self.env,
-        }
-        self.process = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "weather-warehouse"), "serve", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            if "Uvicorn running on" in line:
-                break
-        else:
-            raise RuntimeError("the API did not start")
-        threading.Thread(target=self.process.stderr.read, daemon=True).start()
-        return f"http://127.0.0.1:{self.port}", psutil.Process(self.process.pid)
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
-
-
-@dataclass(frozen=True)
-class Target:
-    """One URL under load, served by one server process, with extra request headers."""
-
-    url: str
-    server: psutil.Process
-    headers: tuple[str, ...] = ()
-
-
-def _wrk(wrk: str, target: Target, duration: int, connections: int) -> dict[str, float]:
-    server = target.server
-    cpu_before = sum(server.cpu_times()[:2])
-    headers = [arg for header in target.headers for arg in ("-H", header)]
-    out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *headers, target.url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    cpu = sum(server.cpu_times()[:2]) - cpu_before
-    requests = float(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
-    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}  # type: ignore[index]
-    # Server CPU per request: what one dedicated core could serve, whatever
-    # else the machine is running.
-    figures["cpu_ms"] = cpu * 1000 / requests
-    for pct in ("50", "99"):
-        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
-        figures[f"p{pct}"] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    figures["non_2xx"] = float(errors[1]) if errors else 0.0
-    return figures
+def _serving(
+    url: str, code: Path, env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[Api]:
+    """The API of the checkout ``code`` (its packages win over the editable install)."""
+    return serving(url, {"CURSOR_SECRET": SECRET, "PYTHONPATH": str(code), **(env or {})})
 
 
 def _line(label: str, f: dict[str, float]) -> str:
@@ -199,9 +104,9 @@ def _bench_pages(
     url: str,
     duration: int,
     connections: int,
-    servers: dict[str, tuple[str, psutil.Process]],
+    servers: dict[str, Api],
 ) -> None:
-    api, server = servers["this code"]
+    api, server = servers["this code"].url, servers["this code"].process
     with psycopg.connect(url) as conn:
         station = conn.execute(
             "SELECT station_id FROM station ORDER BY observation_count DESC LIMIT 1"
@@ -223,9 +128,9 @@ def _bench_pages(
     first = "/api/weather?limit=100"
     targets = {"GET /api/weather?limit=100 (first page)": Target(api + first, server)}
     if "baseline" in servers:
-        base_api, base_server = servers["baseline"]
+        base_api, base_server = servers["baseline"].url, servers["baseline"].process
         targets["  the same, baseline checkout"] = Target(base_api + first, base_server)
-    off_api, off_server = servers["cache off"]
+    off_api, off_server = servers["cache off"].url, servers["cache off"].process
     targets["  the same, response cache off"] = Target(off_api + first, off_server)
     targets["  the same, Accept-Encoding: gzip"] = Target(
         api + first, server, ("Accept-Encoding: gzip",)
@@ -237,11 +142,11 @@ def _bench_pages(
         f"{api}/api/weather?limit=100&cursor={cursor}", server
     )
     for target in targets.values():  # warm up: pool filled, statements prepared
-        _wrk(wrk, target, 2, connections)
+        run_wrk(wrk, target, 2, connections)
     rounds: dict[str, list[dict[str, float]]] = {label: [] for label in targets}
     for _ in range(ROUNDS):
         for label, target in targets.items():
-            rounds[label].append(_wrk(wrk, target, duration, connections))
+            rounds[label].append(run_wrk(wrk, target, duration, connections))
     for label, runs in rounds.items():
         print(_line(label, max(runs, key=lambda f: f["rps"])))
         print(f"{'':<52} all rounds: " + ", ".join(f"{f['rps']:,.0f}" for f in runs))
@@ -268,37 +173,26 @@ EXPORTS = (
 )
 
 
-def _bench_export(api: str, process: psutil.Process, export: Export) -> None:
-    baseline = process.memory_info().rss
-    peak = baseline
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.05):
-            peak = max(peak, process.memory_info().rss)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+def _bench_export(api: Api, export: Export) -> None:
     rows = -export.header_lines
     wire = 0
     coding = "gzip" if export.gzip else "identity"
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    started = time.perf_counter()
-    with httpx.stream(
-        "GET",
-        f"{api}/api/weather?{export.query}",
-        headers={"Accept-Encoding": coding},
-        timeout=300,
-    ) as response:
-        response.raise_for_status()
-        assert response.headers.get("content-encoding", "identity") == coding
-        for chunk in response.iter_raw():
-            wire += len(chunk)
-            rows += (inflate.decompress(chunk) if export.gzip else chunk).count(b"\n")
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    with PeakRss(api.process) as memory:
+        started = time.perf_counter()
+        with httpx.stream(
+            "GET",
+            f"{api.url}/api/weather?{export.query}",
+            headers={"Accept-Encoding": coding},
+            timeout=300,
+        ) as response:
+            response.raise_for_status()
+            assert response.headers.get("content-encoding", "identity") == coding
+            for chunk in response.iter_raw():
+                wire += len(chunk)
+                rows += (inflate.decompress(chunk) if export.gzip else chunk).count(b"\n")
+        seconds = time.perf_counter() - started
+    baseline, peak = memory.before, memory.peak
     print(
         f"{export.label + ' export of the whole table:':<36} {rows:,} rows,"
         f" {wire / 1e6:6.1f} MB on the wire in {seconds:5.2f} s = {rows / seconds:>9,.0f} rows/s;"

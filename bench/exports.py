@@ -24,33 +24,23 @@ Prints figures; asserts nothing (memory is measured, not asserted).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
-import psutil
-import psycopg
-from pydantic import SecretStr
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
-from ingest_job.run import ingest  # noqa: E402
+from bench.measure import MiB, PeakRss, print_machine  # noqa: E402
+from bench.servers import Api, load, serving, throwaway_postgres  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
-from warehouse import migrate  # noqa: E402
-from warehouse.settings import Settings  # noqa: E402
 
 PATH = "/api/weather?format=csv"
-MiB = 2**20
 
 
 def main() -> int:
@@ -65,80 +55,29 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=50, help="EXPORT_MAX_CONCURRENT")
     parser.add_argument("--rounds", type=int, default=1, help="bursts against the first server")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    base = Path(tempfile.mkdtemp(prefix="wh-bench-exports-"))
-    base.chmod(0o755)
-    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-    server.start()
-    try:
+    print_machine()
+    with throwaway_postgres("wh-bench-exports-") as (_, server):
         url = server.url()
-        _load(url, args.data or real_data())
-        with Serving(url, {"EXPORT_MAX_CONCURRENT": str(args.limit)}) as api:
+        loaded = load(url, [(args.data or real_data()) / "wx_data"])
+        print(f"loaded {loaded.rows:,} rows through the ingest job in {loaded.seconds:.1f} s")
+        with serving(url, {"EXPORT_MAX_CONCURRENT": str(args.limit)}) as api:
             for round_ in range(1, args.rounds + 1):
                 _burst(api, args, f"limit {args.limit}, round {round_}")
-        with Serving(url, {}) as api:
+        with serving(url) as api:
             _burst(api, args, "the default limit")
-    finally:
-        server.stop(mode="immediate")
-        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 
-def _load(url: str, data: Path) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate.migrate(conn)
-    settings = Settings(database_url=SecretStr(url), log_format="text", log_level="WARNING")
-    started = time.perf_counter()
-    report = ingest(settings, [str(data / "wx_data")])
-    seconds = time.perf_counter() - started
-    print(f"loaded {report.rows_inserted:,} rows through the ingest job in {seconds:.1f} s")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
+def _in_flight(api: Api) -> float:
+    """Requests in flight besides the one asking (the metrics gauge)."""
+    text = httpx.get(f"{api.url}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith("weather_warehouse_http_requests_in_flight "):
+            return float(line.split()[1]) - 1
+    raise RuntimeError("no in-flight gauge in /metrics")
 
 
-class Serving:
-    """``weather-warehouse serve`` on a free port with extra ``env``; SIGTERM afterwards."""
-
-    def __init__(self, url: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", **env}
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Serving:
-        self.process = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "weather-warehouse"), "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            if "Uvicorn running on" in line:
-                break
-        else:
-            raise RuntimeError("the API did not start")
-        threading.Thread(target=self.process.stderr.read, daemon=True).start()
-        self.ps = psutil.Process(self.process.pid)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
-
-    def rss(self) -> int:
-        return int(self.ps.memory_info().rss)
-
-    def in_flight(self) -> float:
-        """Requests in flight besides the one asking (the metrics gauge)."""
-        text = httpx.get(f"{self.url}/metrics", timeout=10).text
-        for line in text.splitlines():
-            if line.startswith("weather_warehouse_http_requests_in_flight "):
-                return float(line.split()[1]) - 1
-        raise RuntimeError("no in-flight gauge in /metrics")
-
-
-def _open(api: Serving) -> tuple[socket.socket, int, bytes]:
+def _open(api: Api) -> tuple[socket.socket, int, bytes]:
     """A connection that asked for the export; its status and what came with the head."""
     sock = socket.create_connection(("127.0.0.1", api.port), timeout=60)
     sock.sendall(f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
@@ -155,7 +94,7 @@ def _open(api: Serving) -> tuple[socket.socket, int, bytes]:
 class Burst:
     """Many exports at once against one server, each in a thread of its own."""
 
-    def __init__(self, api: Serving) -> None:
+    def __init__(self, api: Api) -> None:
         self.api = api
         self.statuses: Counter[int] = Counter()
         self.stalled: list[socket.socket] = []
@@ -197,38 +136,29 @@ class Burst:
                 self.full_rows.append(lines - 1)
 
 
-def _burst(api: Serving, args: argparse.Namespace, limit: str) -> None:
-    before = api.rss()
-    peak = before
-    sampling = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not sampling.wait(0.05):
-            peak = max(peak, api.rss())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    burst = Burst(api)
-    kinds = ["full"] * args.full_readers + ["hang-up"] * args.hang_ups
-    kinds += ["stall"] * (args.exports - len(kinds))
-    started = time.monotonic()
-    threads = [threading.Thread(target=burst.export, args=(kind,), daemon=True) for kind in kinds]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    remaining = args.stall_seconds - (time.monotonic() - started)
-    if remaining > 0:
-        sampling.wait(remaining)  # the stalled readers stay stalled this long at least
-    during = peak
-    for sock in burst.stalled:
-        sock.close()
-    deadline = time.monotonic() + 60
-    while api.in_flight() > 0 and time.monotonic() < deadline:
-        sampling.wait(0.1)
-    sampling.set()
-    sampler.join()
+def _burst(api: Api, args: argparse.Namespace, limit: str) -> None:
+    with PeakRss(api.process) as memory:
+        burst = Burst(api)
+        kinds = ["full"] * args.full_readers + ["hang-up"] * args.hang_ups
+        kinds += ["stall"] * (args.exports - len(kinds))
+        started = time.monotonic()
+        threads = [
+            threading.Thread(target=burst.export, args=(kind,), daemon=True) for kind in kinds
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        remaining = args.stall_seconds - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)  # the stalled readers stay stalled this long at least
+        during = memory.peak
+        for sock in burst.stalled:
+            sock.close()
+        deadline = time.monotonic() + 60
+        while _in_flight(api) > 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    before = memory.before
     after = api.rss()
     print(
         f"{args.exports} concurrent CSV exports of the whole table ({limit}): "

@@ -17,28 +17,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import psutil
-import psycopg
-from pydantic import SecretStr
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from command.postgres_server import EmbeddedPostgres, free_port  # noqa: E402
-from ingest_job.run import ingest  # noqa: E402
-from warehouse import migrate  # noqa: E402
-from warehouse.settings import Settings  # noqa: E402
+from bench.servers import Api, load, serving, throwaway_postgres  # noqa: E402
+from command.postgres_server import EmbeddedPostgres  # noqa: E402
 
 STATION = "USC00000001"
 PAGE = f"/api/weather?station_id={STATION}"
@@ -49,58 +41,19 @@ def main() -> int:
     parser.add_argument("--freeze-seconds", type=float, default=12.0)
     parser.add_argument("--statement-timeout-ms", type=int, default=3000)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="wh-bench-frozen-"))
-    base.chmod(0o755)
-    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-    server.start()
-    try:
+    with throwaway_postgres("wh-bench-frozen-") as (base, server):
         url = server.url()
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate.migrate(conn)
         data = base / "data"
         data.mkdir()
         (data / f"{STATION}.txt").write_text("20200101\t  10\t  -5\t   0\n")
-        ingest(Settings(database_url=SecretStr(url), log_level="WARNING"), [str(data)])
+        load(url, [data])
         env = {"DATABASE_STATEMENT_TIMEOUT_MS": str(args.statement_timeout_ms)}
-        with Serving(url, env) as api:
+        with serving(url, env) as api:
             _measure(api, server, args.freeze_seconds, args.statement_timeout_ms)
-    finally:
-        server.stop(mode="immediate")
-        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 
-class Serving:
-    """``weather-warehouse serve`` on a free port; SIGTERM afterwards."""
-
-    def __init__(self, url: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", **env}
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Serving:
-        self.process = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "weather-warehouse"), "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            if "Uvicorn running on" in line:
-                break
-        else:
-            raise RuntimeError("the API did not start")
-        threading.Thread(target=self.process.stderr.read, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
-
-
-def _timed(api: Serving, path: str, bound: float) -> str:
+def _timed(api: Api, path: str, bound: float) -> str:
     started = time.perf_counter()
     try:
         status = str(httpx.get(f"{api.url}{path}", timeout=bound).status_code)
@@ -109,7 +62,7 @@ def _timed(api: Serving, path: str, bound: float) -> str:
     return f"{status} in {time.perf_counter() - started:.2f} s"
 
 
-def _measure(api: Serving, server: EmbeddedPostgres, freeze: float, timeout_ms: int) -> None:
+def _measure(api: Api, server: EmbeddedPostgres, freeze: float, timeout_ms: int) -> None:
     print(_timed(api, PAGE, 10).replace("200", "before the freeze: 200", 1))
     pid = server.pid()
     assert pid is not None

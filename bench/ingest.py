@@ -40,7 +40,7 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from command.postgres_server import EmbeddedPostgres  # noqa: E402
+from bench.servers import throwaway_postgres  # noqa: E402
 from ingest_job import formats  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
 from warehouse import migrate  # noqa: E402
@@ -60,16 +60,11 @@ FROM floor_observation GROUP BY 1, 2"""
 def database(url: str | None) -> Iterator[str]:
     """A fresh, migrated database: on the given server, or on a throwaway one."""
     if url is None:
-        base = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-        base.chmod(0o755)
-        server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-        server.start()
-        try:
-            with _migrated(server.url("postgres")) as target:
-                yield target
-        finally:
-            server.stop(mode="immediate")
-            shutil.rmtree(base, ignore_errors=True)
+        with (
+            throwaway_postgres("bench-pg-") as (_, server),
+            _migrated(server.url("postgres")) as target,
+        ):
+            yield target
     else:
         name = f"weather_bench_{os.getpid()}"
         with psycopg.connect(url, autocommit=True) as admin:

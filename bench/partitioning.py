@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from command.postgres_server import EmbeddedPostgres  # noqa: E402
+from bench.servers import throwaway_postgres  # noqa: E402
 
 DAYS = 9131  # 25 years
 
@@ -125,11 +123,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--partitions", type=int, default=16)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="bench-part-"))
-    base.chmod(0o755)
-    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-    server.start()
-    try:
+    with throwaway_postgres("bench-part-") as (_, server):
         url = server.url("postgres")
         for partitions in (0, args.partitions):
             name = f"hash-partitioned x{partitions}" if partitions else "plain"
@@ -142,9 +136,6 @@ def main() -> None:
                   flush=True)  # fmt: skip
         load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
         print(f"{args.rows:,} rows; machine: {os.cpu_count()} CPUs, load average {load}")
-    finally:
-        server.stop(mode="immediate")
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

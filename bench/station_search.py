@@ -18,31 +18,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from pydantic import SecretStr
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from command.postgres_server import EmbeddedPostgres  # noqa: E402
-from ingest_job.run import ingest  # noqa: E402
+from bench.measure import print_machine  # noqa: E402
+from bench.servers import load, throwaway_postgres  # noqa: E402
 from service import queries, station_search  # noqa: E402
 from service.geo import circle_boxes  # noqa: E402
 from service.models import NearestQuery, StationSearchQuery  # noqa: E402
 from tests.api.stations_inventory import US_BOX, random_stations, write_inventory  # noqa: E402
-from warehouse import migrate  # noqa: E402
-from warehouse.settings import Settings  # noqa: E402
 
 INDEXES = ("station_id_prefix_idx", "station_name_words_idx", "station_position_idx")
 
@@ -52,14 +46,12 @@ def main() -> int:
     parser.add_argument("--stations", type=int, default=120_000)
     parser.add_argument("--queries", type=int, default=200, help="timed queries per kind")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    base = Path(tempfile.mkdtemp(prefix="wh-bench-stations-"))
-    base.chmod(0o755)
-    server = EmbeddedPostgres(data_dir=base / "pgdata", fast=True)
-    server.start()
-    try:
+    print_machine()
+    with throwaway_postgres("wh-bench-stations-") as (base, server):
         url = server.url()
-        _load(url, base / "data", args.stations)
+        write_inventory(base / "data", random_stations(args.stations, seed=1, us_share=0.5))
+        loaded = load(url, [base / "data"])
+        print(f"loaded {loaded.rows:,} stations through the ingest job in {loaded.seconds:.1f} s")
         asyncio.run(_bench(url, args.queries, "with the indexes of migration 0003"))
         _explain(url)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -67,23 +59,7 @@ def main() -> int:
                 conn.execute(f"DROP INDEX {index}")
             conn.execute("ANALYZE station")
         asyncio.run(_bench(url, max(10, args.queries // 10), "without them"))
-    finally:
-        server.stop(mode="immediate")
-        shutil.rmtree(base, ignore_errors=True)
     return 0
-
-
-def _load(url: str, folder: Path, count: int) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate.migrate(conn)
-    write_inventory(folder, random_stations(count, seed=1, us_share=0.5))
-    settings = Settings(database_url=SecretStr(url), log_format="text", log_level="WARNING")
-    started = time.perf_counter()
-    report = ingest(settings, [str(folder)])
-    seconds = time.perf_counter() - started
-    print(f"loaded {report.rows_inserted:,} stations through the ingest job in {seconds:.1f} s")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE station")
 
 
 async def _bench(url: str, count: int, label: str) -> None:
