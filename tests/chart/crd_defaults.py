@@ -34,7 +34,7 @@ def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _atomic(schema: dict[str, Any]) -> bool:
-    return schema.get("x-kubernetes-list-type", "atomic") == "atomic"
+    return bool(schema.get("x-kubernetes-list-type", "atomic") == "atomic")
 
 
 def defaulted_in_atomic_lists(
