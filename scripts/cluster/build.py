@@ -9,6 +9,7 @@ usage: python -m scripts.cluster.build [tool ...]
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -45,10 +46,13 @@ def kubernetes() -> Path:
     )
     staging = "v0." + KUBERNETES.split(".", 1)[1]
     return build(
-        "kubernetes", KUBERNETES, "k8s.io/kubernetes",
+        "kubernetes",
+        KUBERNETES,
+        "k8s.io/kubernetes",
         [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS],
-        local_version=lambda _name: staging, ldflags=ldflags,
-    )  # fmt: skip
+        local_version=lambda _name: staging,
+        ldflags=ldflags,
+    )
 
 
 def etcd() -> Path:
@@ -61,8 +65,9 @@ def etcd() -> Path:
 
 def argocd() -> Path:
     """One Argo CD binary; each component is an argv[0] name (a symlink) of it."""
-    bindir = build("argocd", ARGOCD, "github.com/argoproj/argo-cd/v3",
-                   ["github.com/argoproj/argo-cd/v3/cmd"])  # fmt: skip
+    bindir = build(
+        "argocd", ARGOCD, "github.com/argoproj/argo-cd/v3", ["github.com/argoproj/argo-cd/v3/cmd"]
+    )
     binary = bindir / "argocd"
     if not binary.exists():
         (bindir / "cmd").rename(binary)
@@ -75,15 +80,22 @@ def argocd() -> Path:
 
 def external_secrets() -> Path:
     """The External Secrets Operator (serves external-secrets.io/v1 from 0.16)."""
-    bindir = build("external-secrets", ESO, "github.com/external-secrets/external-secrets",
-                   ["github.com/external-secrets/external-secrets"])  # fmt: skip
-    return bindir
+    return build(
+        "external-secrets",
+        ESO,
+        "github.com/external-secrets/external-secrets",
+        ["github.com/external-secrets/external-secrets"],
+    )
 
 
 def kube_router() -> Path:
     """kube-router, used only as the NetworkPolicy enforcer (iptables)."""
-    return build("kube-router", KUBE_ROUTER, "github.com/cloudnativelabs/kube-router/v2",
-                 ["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"])  # fmt: skip
+    return build(
+        "kube-router",
+        KUBE_ROUTER,
+        "github.com/cloudnativelabs/kube-router/v2",
+        ["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"],
+    )
 
 
 def pause_image() -> Path:
@@ -101,8 +113,10 @@ def pause_image() -> Path:
     source = module_dir("k8s.io/kubernetes", KUBERNETES, scratch) / "build/pause/linux/pause.c"
     root = target / "rootfs"
     root.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["gcc", "-Os", "-static", "-o", root / "pause", source,
-                    f'-DVERSION="{KUBERNETES}"'], check=True)  # fmt: skip
+    subprocess.run(
+        ["gcc", "-Os", "-static", "-o", root / "pause", source, f'-DVERSION="{KUBERNETES}"'],
+        check=True,
+    )
     subprocess.run(["strip", root / "pause"], check=True)
     from scripts.cluster.images import rootfs_to_oci
 
@@ -123,8 +137,9 @@ BUILDS: dict[str, Callable[[], Path]] = {
 
 def main(names: list[str]) -> int:
     if shutil.which("go") is None:
+        # Outside CI the cluster tests then skip, saying so; CI must build them.
         print("go not found: the cluster tools are built from the Go module proxy", file=sys.stderr)
-        return 1
+        return 1 if os.environ.get("CI") == "true" else 0
     started = time.monotonic()
     for name in names or list(BUILDS):
         BUILDS[name]()

@@ -29,9 +29,13 @@ def go(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run the go command and return its standard output (raises on failure)."""
     full = {**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
     result = subprocess.run(
-        ["go", *args], cwd=cwd, env={**full, **(env or {})}, check=True,
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        ["go", *args],
+        cwd=cwd,
+        env={**full, **(env or {})},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return result.stdout
 
 
@@ -92,8 +96,16 @@ def build(
         f"require {module} {version}\n\n" + "".join(f"replace {r}\n" for r in rep)
     )
     bindir.mkdir(parents=True, exist_ok=True)
-    go("build", "-trimpath", "-ldflags", f"-s -w {ldflags}", "-o", f"{bindir}/", *packages,
-       cwd=scratch)  # fmt: skip
+    go(
+        "build",
+        "-trimpath",
+        "-ldflags",
+        f"-s -w {ldflags}",
+        "-o",
+        f"{bindir}/",
+        *packages,
+        cwd=scratch,
+    )
     stamp.write_text(version)
     print(f"{tool} {version}: built in {time.monotonic() - started:.0f} s", flush=True)
     return bindir

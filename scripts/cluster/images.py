@@ -40,10 +40,11 @@ def rootfs_to_oci(rootfs: Path, archive: Path, name: str, entrypoint: list[str])
     """Pack ``rootfs`` as image ``name`` (``repo:tag``) into an OCI archive."""
     layer, diff_id = _layer(rootfs)
     config = {
-        "architecture": "amd64", "os": "linux",
+        "architecture": "amd64",
+        "os": "linux",
         "config": {"Entrypoint": entrypoint, "User": "65535:65535"},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-    }  # fmt: skip
+    }
     partial = archive.with_suffix(".partial")
     with tarfile.open(partial, "w") as tar:
         layer_digest, layer_size = _blob(tar, layer)
@@ -51,23 +52,38 @@ def rootfs_to_oci(rootfs: Path, archive: Path, name: str, entrypoint: list[str])
         manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                       "digest": config_digest, "size": config_size},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                        "digest": layer_digest, "size": layer_size}],
-        }  # fmt: skip
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest,
+                "size": config_size,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": layer_digest,
+                    "size": layer_size,
+                }
+            ],
+        }
         manifest_digest, manifest_size = _blob(tar, json.dumps(manifest).encode())
         index = {
             "schemaVersion": 2,
-            "manifests": [{
-                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "digest": manifest_digest, "size": manifest_size,
-                "annotations": {"io.containerd.image.name": name,
-                                "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]},
-            }],
-        }  # fmt: skip
-        for member, data in (("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
-                             ("index.json", json.dumps(index).encode())):  # fmt: skip
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": manifest_digest,
+                    "size": manifest_size,
+                    "annotations": {
+                        "io.containerd.image.name": name,
+                        "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1],
+                    },
+                }
+            ],
+        }
+        for member, data in (
+            ("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+            ("index.json", json.dumps(index).encode()),
+        ):
             info = tarfile.TarInfo(member)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

@@ -250,7 +250,16 @@ def test_api_secrets_from_secrets_manager_come_through_the_same_store() -> None:
     assert secret_keys_read(objects) - produced == {("weather-api-keys", "upload-token")}
     cursor = externals["wh-weather-warehouse-cursor"]
     assert cursor["spec"]["data"] == [
-        {"secretKey": "cursor-secret", "remoteRef": {"key": "weather/prod/cursor-secret"}}
+        {
+            "secretKey": "cursor-secret",
+            "remoteRef": {
+                "key": "weather/prod/cursor-secret",
+                # What the CRD defaults, written out (tests/chart/test_crd_defaults.py).
+                "conversionStrategy": "Default",
+                "decodingStrategy": "None",
+                "metadataPolicy": "None",
+            },
+        }
     ]
     stores = {str(o["spec"]["secretStoreRef"]) for o in externals.values()}
     assert stores == {str({"kind": "SecretStore", "name": "aws-secrets"})}

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,6 +23,7 @@ from tests.tools import REPO
 
 UPSTREAM_URL = "https://github.com/example-org/weather-warehouse.git"
 NAME = "weather-warehouse.git"
+DEV_VALUES = Path("k8s/envs/dev/values.yaml")
 SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 AUTHOR = ["-c", "user.name=cluster test", "-c", "user.email=cluster-test@example.com"]
 
@@ -64,7 +66,7 @@ def _copy_checkout(target: Path) -> None:
         shutil.copy2(source, target / name)
 
 
-def edit_yaml(path: Path, edit: Callable[[dict[str, object]], None]) -> None:
+def edit_yaml(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
     """Load, change and write back a YAML file (comments are not kept)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     edit(data)
@@ -93,33 +95,45 @@ def create(base: Path, url: str, deliver: Callable[[Path], None]) -> ServedRepo:
     return ServedRepo(work, bare, url)
 
 
-def dev_delivery(tag: str, digest: str, node_ip: str, aws_endpoint: str) -> Callable[[Path], None]:
-    """The dev values for this machine: the image pinned as delivery does, and where
-    "RDS" and "AWS" are (an IP instead of a DNS name: pods here resolve nothing)."""
+def _machine_values(data: dict[str, Any], db_host: str, aws_endpoint: str) -> None:
+    """Where "RDS" and "AWS" are on this machine (an IP: pods here resolve no names)."""
+    database = data["database"]
+    database["host"] = db_host
+    database["cidrs"] = [f"{db_host}/32"]
+    # IRSA stays on. On EKS the pod identity webhook injects the role and the
+    # token file; here the same variables point boto3 at the pod's
+    # ServiceAccount token, which it exchanges at moto's STS.
+    data["ingest"]["extraEnv"] = [
+        {"name": "AWS_ENDPOINT_URL", "value": aws_endpoint},
+        {"name": "AWS_ROLE_ARN", "value": data["serviceAccount"]["roleArn"]},
+        {"name": "AWS_WEB_IDENTITY_TOKEN_FILE", "value": SA_TOKEN},
+        {"name": "AWS_REGION", "value": "us-east-1"},
+        {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
+    ]
+
+
+def dev_delivery(tag: str, digest: str, db_host: str, aws_endpoint: str) -> Callable[[Path], None]:
+    """Dev's values for the no-Docker cluster: the image pinned as the delivery
+    workflow pins it (scripts/bump_image.py), and this machine's addresses."""
 
     def deliver(work: Path) -> None:
-        values = work / "k8s" / "envs" / "dev" / "values.yaml"
+        values = work / DEV_VALUES
         set_image(values, tag, digest)
-
-        def edit(data: dict[str, object]) -> None:
-            database = data["database"]
-            assert isinstance(database, dict)
-            database["host"] = node_ip
-            database["cidrs"] = [f"{node_ip}/32"]
-            ingest = data["ingest"]
-            assert isinstance(ingest, dict)
-            # IRSA stays on. On EKS the pod identity webhook injects the role and the
-            # token file; here the same variables point boto3 at the pod's
-            # ServiceAccount token, which it exchanges at moto's STS.
-            role = data["serviceAccount"]["roleArn"]  # type: ignore[index]
-            ingest["extraEnv"] = [
-                {"name": "AWS_ENDPOINT_URL", "value": aws_endpoint},
-                {"name": "AWS_ROLE_ARN", "value": role},
-                {"name": "AWS_WEB_IDENTITY_TOKEN_FILE", "value": SA_TOKEN},
-                {"name": "AWS_REGION", "value": "us-east-1"},
-                {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
-            ]
-
-        edit_yaml(values, edit)
+        edit_yaml(values, lambda data: _machine_values(data, db_host, aws_endpoint))
 
     return deliver
+
+
+def kind_delivery(
+    tag: str, db_host: str, aws_endpoint: str, lb_cidr: str
+) -> Callable[[Path], None]:
+    """Dev's values on kind: the image ``kind load`` put on the node (by tag: it has
+    no registry digest), this machine's addresses, and the Docker network as
+    the load balancer's CIDR (the tests reach the API from there)."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["image"].update(tag=tag, digest="", pullPolicy="Never")
+        _machine_values(data, db_host, aws_endpoint)
+        data["networkPolicy"]["loadBalancerCIDRs"] = [lb_cidr]
+
+    return lambda work: edit_yaml(work / DEV_VALUES, edit)

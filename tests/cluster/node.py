@@ -179,8 +179,8 @@ def start_kube_router(sup: Supervisor, ns: Netns, kube_router: Path, pki: Pki) -
             "--run-service-proxy=false",
             "--hostname-override",
             NODE_NAME,
-            "--metrics-port",
-            "0",
+            # The node's CNI is ptp (above): kube-router must not write its own.
+            "--enable-cni=false",
             "--health-port",
             "20244",
         ),

@@ -34,8 +34,11 @@ from tests.cluster import (
     services,
 )
 from tests.cluster.kube import Kube
-from tests.cluster.processes import Supervisor, alive, stop, wait_for
+from tests.cluster.processes import Supervisor, stop, wait_for
 from tests.cluster.timings import Timings
+from tests.tools import REPO
+
+LOGS = REPO / ".cache" / "cluster-logs"
 
 
 def binaries() -> dict[str, Path]:
@@ -192,5 +195,8 @@ def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
         for name in _cni_netns() - ns_before:
             subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
         netns.delete(ns)
-        assert not any(alive(p.pid) for _, p in sup.started)
+        # The components' logs outlive the cluster, for whoever reads a failure.
+        shutil.rmtree(LOGS, ignore_errors=True)
+        if (base / "logs").exists():
+            shutil.copytree(base / "logs", LOGS, dirs_exist_ok=True)
         shutil.rmtree(base, ignore_errors=True)

@@ -8,6 +8,7 @@ in file order and each leaves the deployment Synced for the next.
 from __future__ import annotations
 
 import base64
+import calendar
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ STAY_SYNCED_S = 120
 
 
 def _time(stamp: str) -> float:
-    return time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -55,9 +56,10 @@ def synced(cluster: Cluster) -> dict[str, Any]:
 
 
 def test_the_applicationset_generates_an_application_per_environment(cluster: Cluster) -> None:
-    def generated() -> list[str]:
+    def generated() -> list[str] | None:
         apps = cluster.kube.get("applications", "-n", "argocd")["items"]
-        return sorted(a["metadata"]["name"] for a in apps)
+        names = sorted(a["metadata"]["name"] for a in apps)
+        return names if len(names) >= 2 else None
 
     names = wait_for(generated, "generated Applications", timeout=120)
     assert names == ["weather-warehouse-dev", "weather-warehouse-prod"]
