@@ -61,7 +61,11 @@ def replaces(gomod: str, local_version: Callable[[str], str]) -> list[str]:
         old, new = (part.strip() for part in line.split("=>"))
         if new.startswith("."):
             name = old.split()[0]
-            out.append(f"{name} => {name} {local_version(name)}")
+            version = local_version(name)
+            major = version.lstrip("v").split(".")[0]
+            if int(major) >= 2 and not name.endswith(f"/v{major}"):
+                continue  # e.g. etcd's "go.etcd.io/etcd => ./FORBIDDEN_DEPENDENCY" guard
+            out.append(f"{name} => {name} {version}")
         else:
             out.append(f"{old} => {new}")
     return out

@@ -329,13 +329,18 @@ def test_network_policies_deny_by_default_and_cover_every_pod(values_file: Path)
     assert "ingress" not in deny["spec"]
     assert "egress" not in deny["spec"]
     assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    # The whole namespace by default: a pod without the chart's labels is denied too.
+    namespace_wide = values.get("networkPolicy", {}).get("denyAllInNamespace", True)
+    assert (deny["spec"]["podSelector"] == {}) == namespace_wide
     for obj in objects:
         if obj["kind"] not in ("Deployment", "CronJob", "Job"):
             continue
         template = obj["spec"].get("jobTemplate", obj)["spec"]["template"]
         labels = template["metadata"]["labels"]
         allowing = [
-            p for p in policies if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+            p
+            for p in policies
+            if p["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
         ]
         assert len(allowing) == 2, f"{obj['metadata']['name']}: default deny plus its own policy"
 
