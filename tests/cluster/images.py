@@ -26,5 +26,10 @@ def app_archive(base: Path) -> Path:
 def import_all(base: Path, pause: Path, app: Path) -> str:
     """Import both images; the app image's manifest digest."""
     for archive in (pause, app):
-        node.ctr(base, "images", "import", "--digests", str(archive))
-    return node.image_digest(base, f"{APP_REPOSITORY}:{APP_TAG}")
+        node.ctr(base, "images", "import", str(archive))
+    name = f"{APP_REPOSITORY}:{APP_TAG}"
+    digest = node.image_digest(base, name)
+    # The pods name it by digest (dev's values pin one), as a registry pull would
+    # have recorded it; ctr's own --digests option names it import-<date>@... instead.
+    node.ctr(base, "images", "tag", name, f"{APP_REPOSITORY}@{digest}")
+    return digest
