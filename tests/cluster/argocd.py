@@ -54,6 +54,8 @@ def start(sup: Supervisor, ns: Netns, bindir: Path, kube: Kube, *, base: Path, r
         "KUBECONFIG": str(kubeconfig(kube, base)),
         "ARGOCD_RECONCILIATION_TIMEOUT": RECONCILIATION,
         "HOME": str(home),
+        # Commit signature verification needs the keyring folder of Argo CD's image.
+        "ARGOCD_GPG_ENABLED": "false",
         # The repo-server runs helm (make tools) and git.
         "PATH": f"{TOOLS / 'bin'}:{os.environ['PATH']}",
     }

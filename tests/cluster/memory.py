@@ -58,13 +58,13 @@ class PeakSampler(threading.Thread):
         self.roots = roots
         self.every = every
         self.peak_mib = 0.0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.every):
+        while not self._halt.wait(self.every):
             self.peak_mib = max(self.peak_mib, total_mib(self.roots()))
 
     def stop(self) -> float:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=10)
         return self.peak_mib
