@@ -11,7 +11,7 @@ DATA   ?=
 SEED   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools run test lint format docs bench lock clean kind-up kind-deploy kind-test kind-down
+.PHONY: help venv tools cluster-tools cluster-test run test lint format docs bench lock clean kind-up kind-deploy kind-test kind-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,9 +42,15 @@ run: $(RUN_STAMP) ## embedded PostgreSQL + the real data set + API on 127.0.0.1:
 tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages: root or sudo -n)
 	$(BIN)/python scripts/install_tools.py
 
-test: $(DEV_STAMP) tools ## lint, type-check and run every test (what CI runs)
+test: $(DEV_STAMP) tools cluster-tools ## lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+cluster-tools: ## build (or find cached) Kubernetes, etcd, Argo CD, ESO, kube-router and the pause image
+	$(PYTHON) -m scripts.cluster.build
+
+cluster-test: $(DEV_STAMP) tools cluster-tools ## only the GitOps cluster tests (tests/cluster; needs root)
+	$(BIN)/python -m pytest tests/cluster -v $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check .
@@ -74,7 +80,7 @@ kind-up: ## create the local kind cluster (needs Docker and kind)
 kind-deploy: $(DEV_STAMP) tools ## build the image, run PostgreSQL and the chart on kind, one ingest Job, query the API
 	scripts/kind/deploy.sh
 
-kind-test: $(DEV_STAMP) ## end-to-end tests against the kind cluster (tests/e2e)
+kind-test: $(DEV_STAMP) ## tests/e2e on the kind cluster, then tests/cluster on a kind cluster of its own
 	scripts/kind/test.sh
 
 kind-down: ## delete the kind cluster

@@ -8,9 +8,10 @@
   version, cached outside the checkout under ``$WW_TOOL_CACHE`` (default
   ``~/.cache/weather-warehouse/<tool>-<version>/``) and linked into ``.tools/bin``.
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
-  runc, debootstrap for the image test): with apt-get, as root or through
-  passwordless sudo (a GitHub-hosted runner); otherwise the missing ones are
-  listed.
+  runc, debootstrap for the image test; containerd, the CNI plugins, iptables,
+  ipset, git, gcc and redis (Argo CD's cache) for the cluster test): with
+  apt-get, as root or through passwordless sudo (a GitHub-hosted runner);
+  otherwise the missing ones are listed.
 - The OpenTelemetry collector the observability tests run: built from Go
   modules by ``scripts/otelcol/build.py`` into the shared tool cache
   (``${WW_TOOL_CACHE:-~/.cache/weather-warehouse}/otelcol-<version>/``), reused
@@ -58,6 +59,16 @@ DEBIAN = {
     "newuidmap": "uidmap",
     "slirp4netns": "slirp4netns",
     "fuse-overlayfs": "fuse-overlayfs",
+    # The no-Docker cluster tests (tests/cluster): the node's container runtime,
+    # iptables and ipset for kube-router's NetworkPolicies, git daemon and redis for
+    # Argo CD, gcc for the pause image.
+    "containerd": "containerd",
+    "iptables": "iptables",
+    "ipset": "ipset",
+    "git": "git",
+    "redis-server": "redis-server",
+    "gcc": "gcc",
+    "/usr/lib/cni/bridge": "containernetworking-plugins",
 }
 
 
@@ -150,8 +161,13 @@ def install_node_tools() -> None:
     stamp.touch()
 
 
+def _present(tool: str) -> bool:
+    """A command on PATH, or a file given by its absolute path (the CNI plugins)."""
+    return Path(tool).exists() if tool.startswith("/") else shutil.which(tool) is not None
+
+
 def install_debian_packages() -> None:
-    missing = sorted({pkg for tool, pkg in DEBIAN.items() if shutil.which(tool) is None})
+    missing = sorted({pkg for tool, pkg in DEBIAN.items() if not _present(tool)})
     if not missing:
         return
     as_root = as_root_command()

@@ -250,7 +250,16 @@ def test_api_secrets_from_secrets_manager_come_through_the_same_store() -> None:
     assert secret_keys_read(objects) - produced == {("weather-api-keys", "upload-token")}
     cursor = externals["wh-weather-warehouse-cursor"]
     assert cursor["spec"]["data"] == [
-        {"secretKey": "cursor-secret", "remoteRef": {"key": "weather/prod/cursor-secret"}}
+        {
+            "secretKey": "cursor-secret",
+            "remoteRef": {
+                "key": "weather/prod/cursor-secret",
+                # What the CRD defaults, written out (tests/chart/test_crd_defaults.py).
+                "conversionStrategy": "Default",
+                "decodingStrategy": "None",
+                "metadataPolicy": "None",
+            },
+        }
     ]
     stores = {str(o["spec"]["secretStoreRef"]) for o in externals.values()}
     assert stores == {str({"kind": "SecretStore", "name": "aws-secrets"})}
@@ -320,13 +329,18 @@ def test_network_policies_deny_by_default_and_cover_every_pod(values_file: Path)
     assert "ingress" not in deny["spec"]
     assert "egress" not in deny["spec"]
     assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    # The whole namespace by default: a pod without the chart's labels is denied too.
+    namespace_wide = values.get("networkPolicy", {}).get("denyAllInNamespace", True)
+    assert (deny["spec"]["podSelector"] == {}) == namespace_wide
     for obj in objects:
         if obj["kind"] not in ("Deployment", "CronJob", "Job"):
             continue
         template = obj["spec"].get("jobTemplate", obj)["spec"]["template"]
         labels = template["metadata"]["labels"]
         allowing = [
-            p for p in policies if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+            p
+            for p in policies
+            if p["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
         ]
         assert len(allowing) == 2, f"{obj['metadata']['name']}: default deny plus its own policy"
 

@@ -201,6 +201,21 @@ name: {{ required "database.credentials.externalSecret.storeRef.name is required
 {{- end }}
 
 {{/* The Secret holding CURSOR_SECRET ("" when none is configured). */}}
+{{/*
+The remoteRef fields the External Secrets CRD defaults, written out. The API
+server fills them in on every ExternalSecret; `spec.data` is an atomic list, so
+a rendered item without them never equals the live one and Argo CD's default
+diff reports OutOfSync forever (selfHeal then re-syncs and re-runs the
+migration hook each time). The values are the CRD's own defaults, so writing
+them changes nothing the operator does. The Applications also diff server-side
+(argocd/applicationset.yaml), which covers fields a later ESO release defaults.
+*/}}
+{{- define "weather-warehouse.remoteRefDefaults" -}}
+conversionStrategy: Default
+decodingStrategy: None
+metadataPolicy: None
+{{- end }}
+
 {{- define "weather-warehouse.cursorSecretName" -}}
 {{- if .Values.api.cursorSecret.remoteKey }}
 {{- printf "%s-cursor" (include "weather-warehouse.fullname" .) | trunc 63 | trimSuffix "-" }}

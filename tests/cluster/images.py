@@ -1,0 +1,35 @@
+"""The images the node runs, imported into containerd from archives (no registry)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cluster import node
+from tests.image.podman import build_base, build_image, podman
+
+# Dev's values name the image by its ECR repository; the delivered tag and the
+# digest containerd computes on import complete the reference.
+APP_REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/weather-warehouse"
+APP_TAG = "cluster-test"
+
+
+def app_archive(base: Path) -> Path:
+    """Build the project's image the way tests/image does; save it as an archive."""
+    image = build_image(build_base())
+    name = f"{APP_REPOSITORY}:{APP_TAG}"
+    podman("tag", image, name)
+    archive = base / "app-image.tar"
+    podman("save", "--format", "docker-archive", "-o", str(archive), name, timeout=600)
+    return archive
+
+
+def import_all(base: Path, pause: Path, app: Path) -> str:
+    """Import both images; the app image's manifest digest."""
+    for archive in (pause, app):
+        node.ctr(base, "images", "import", str(archive))
+    name = f"{APP_REPOSITORY}:{APP_TAG}"
+    digest = node.image_digest(base, name)
+    # The pods name it by digest (dev's values pin one), as a registry pull would
+    # have recorded it; ctr's own --digests option names it import-<date>@... instead.
+    node.ctr(base, "images", "tag", name, f"{APP_REPOSITORY}@{digest}")
+    return digest

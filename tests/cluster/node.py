@@ -1,0 +1,187 @@
+"""The node: Debian's containerd with runc and CNI ptp links, kubelet, kube-router.
+
+Images come from no registry: each is imported from an archive with ``ctr``,
+and containerd's proxy points at a closed loopback port so that no pull can
+leave the machine. Pods get a resolv.conf that resolves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.cluster.netns import NODE_IP, POD_CIDR, Netns
+from tests.cluster.pki import Pki
+from tests.cluster.processes import Supervisor, wait_for
+
+NODE_NAME = "ww-node"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
+CNI_BIN = Path("/usr/lib/cni")
+CLOSED_PROXY = "http://127.0.0.1:9"  # discard port, nothing listens: pulls fail at once
+
+CONTAINERD_TOML = """\
+version = 2
+root = "{base}/containerd/root"
+state = "{base}/containerd/state"
+
+[grpc]
+  address = "{base}/containerd/containerd.sock"
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{base}/containerd/opt"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{pause}"
+  # This sandbox's root lacks CAP_SYS_RESOURCE: runc could not raise oom_score_adj.
+  restrict_oom_score_adj = true
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{cni_bin}"
+    conf_dir = "{base}/cni/net.d"
+"""
+
+
+def containerd_socket(base: Path) -> Path:
+    return base / "containerd" / "containerd.sock"
+
+
+def ctr(base: Path, *args: str) -> str:
+    """Run ``ctr`` against this node's containerd (namespace k8s.io)."""
+    command = ["ctr", "--address", str(containerd_socket(base)), "--namespace", "k8s.io", *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def _write_cni(base: Path) -> None:
+    # ptp: every pod is a routed /32, so pod-to-pod traffic crosses this
+    # namespace's FORWARD chain where kube-router's policy rules sit (a bridge
+    # would switch it past iptables without br_netfilter).
+    conf = {
+        "cniVersion": "0.4.0",
+        "name": "ww",
+        "plugins": [
+            {
+                "type": "ptp",
+                "ipMasq": False,
+                "mtu": 1500,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": POD_CIDR}]],
+                    "routes": [{"dst": "0.0.0.0/0"}],
+                    "dataDir": str(base / "cni" / "ipam"),
+                },
+            }
+        ],
+    }
+    folder = base / "cni" / "net.d"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "10-ww.conflist").write_text(json.dumps(conf, indent=2))
+
+
+def start_containerd(sup: Supervisor, ns: Netns, base: Path) -> None:
+    """containerd with the CRI plugin, its state under ``base``."""
+    _write_cni(base)
+    config = base / "containerd" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(CONTAINERD_TOML.format(base=base, pause=PAUSE_IMAGE, cni_bin=CNI_BIN))
+    proxy = {"HTTP_PROXY": CLOSED_PROXY, "HTTPS_PROXY": CLOSED_PROXY, "NO_PROXY": ""}
+    sup.start("containerd", ns.command("containerd", "--config", str(config)), env=proxy)
+    wait_for(lambda: ctr(base, "version"), "containerd", timeout=60, supervisor=sup)
+
+
+def import_image(base: Path, archive: Path) -> None:
+    """Import a docker-archive or OCI archive into the node's image store."""
+    ctr(base, "images", "import", "--no-unpack", str(archive))
+
+
+def image_digest(base: Path, name: str) -> str:
+    """The manifest digest containerd holds for ``name``."""
+    for line in ctr(base, "images", "ls").splitlines()[1:]:
+        fields = line.split()
+        if fields and fields[0] == name:
+            return next(f for f in fields if f.startswith("sha256:"))
+    raise LookupError(f"image {name} not in containerd")
+
+
+def kubelet_config(base: Path) -> dict[str, object]:
+    resolv = base / "kubelet-resolv.conf"
+    # Pods resolve nothing: no nameserver answers on the namespace's loopback.
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    return {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "address": NODE_IP,
+        "readOnlyPort": 0,
+        "healthzBindAddress": "127.0.0.1",
+        "authentication": {"anonymous": {"enabled": True}, "webhook": {"enabled": False}},
+        "authorization": {"mode": "AlwaysAllow"},
+        "cgroupDriver": "cgroupfs",
+        # This machine has cgroup v1; 1.34 still runs on it when told so.
+        "failCgroupV1": False,
+        "failSwapOn": False,
+        "containerRuntimeEndpoint": f"unix://{containerd_socket(base)}",
+        "resolvConf": str(resolv),
+        "clusterDomain": "cluster.local",
+        # A shared build machine's disk and memory are not this node's to guard.
+        "evictionHard": {
+            "memory.available": "50Mi",
+            "nodefs.available": "1%",
+            "imagefs.available": "1%",
+            "nodefs.inodesFree": "1%",
+        },
+        "imageGCHighThresholdPercent": 100,
+        "imageGCLowThresholdPercent": 99,
+        "serializeImagePulls": False,
+        "maxPods": 50,
+        "podLogsDir": str(base / "pod-logs"),
+    }
+
+
+def start_kubelet(sup: Supervisor, ns: Netns, kubelet: Path, pki: Pki, base: Path) -> None:
+    config = base / "kubelet.yaml"
+    config.write_text(json.dumps(kubelet_config(base)))
+    sup.start(
+        "kubelet",
+        ns.command(
+            str(kubelet),
+            "--config",
+            str(config),
+            "--kubeconfig",
+            str(pki.kubeconfig),
+            "--hostname-override",
+            NODE_NAME,
+            "--node-ip",
+            NODE_IP,
+            "--root-dir",
+            str(base / "kubelet"),
+        ),
+    )
+
+
+def start_kube_router(sup: Supervisor, ns: Netns, kube_router: Path, pki: Pki) -> None:
+    """kube-router as the NetworkPolicy enforcer only (no routing, no service proxy)."""
+    sup.start(
+        "kube-router",
+        ns.command(
+            str(kube_router),
+            "--kubeconfig",
+            str(pki.kubeconfig),
+            "--run-firewall=true",
+            "--run-router=false",
+            "--run-service-proxy=false",
+            "--hostname-override",
+            NODE_NAME,
+            # The node's CNI is ptp (above): kube-router must not write its own.
+            "--enable-cni=false",
+            "--health-port",
+            "20244",
+        ),
+    )

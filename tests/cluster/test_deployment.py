@@ -1,0 +1,365 @@
+"""The deployment on a real cluster: Argo CD syncs git, External Secrets brings the
+password, the migration hook runs first, the API answers (issue 16).
+
+One cluster serves the whole module (tests/cluster/conftest.py); the tests run
+in file order and each leaves the deployment Synced for the next.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from command.sample_data import MISSING, SampleSpec, make_stations, station_lines
+from tests.cluster import checks, monitoring
+from tests.cluster.deploy import (
+    APPLICATION,
+    DB_NAME,
+    DB_USER,
+    INCOMING_BUCKET,
+    NAMESPACE,
+    NOAA_BUCKET,
+    Cluster,
+)
+from tests.cluster.gitrepo import edit_yaml
+from tests.cluster.processes import wait_for
+from tests.harness import prometheus
+from tests.tools import require
+
+API = "weather-warehouse-api"  # the Deployment
+SERVICE = "weather-warehouse"
+DB_SECRET = "weather-warehouse-db"
+DEV_VALUES = Path("k8s/envs/dev/values.yaml")
+STAY_SYNCED_S = 120
+
+
+def _time(stamp: str) -> float:
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(c for c in obj["status"]["conditions"] if c["type"] == kind)
+
+
+@pytest.fixture(scope="module")
+def synced(cluster: Cluster) -> dict[str, Any]:
+    """The dev Application once it first reaches Synced and Healthy."""
+    app = checks.wait_synced_healthy(cluster)
+    cluster.timings.mark("up to dev Synced and Healthy", cluster.up_since)
+    return app
+
+
+def test_the_applicationset_generates_an_application_per_environment(cluster: Cluster) -> None:
+    def generated() -> list[str] | None:
+        apps = cluster.kube.get("applications", "-n", "argocd")["items"]
+        names = sorted(a["metadata"]["name"] for a in apps)
+        return names if len(names) >= 2 else None
+
+    names = wait_for(generated, "generated Applications", timeout=120)
+    assert names == ["weather-warehouse-dev", "weather-warehouse-prod"]
+    dev = checks.application(cluster)
+    assert dev["spec"]["source"]["repoURL"] == cluster.repo.url
+    assert dev["spec"]["source"]["helm"]["valueFiles"] == ["../../k8s/envs/dev/values.yaml"]
+    assert dev["spec"]["destination"]["namespace"] == NAMESPACE
+
+
+def test_dev_reaches_synced_and_healthy_in_a_restricted_namespace(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    assert checks.sync_and_health(synced) == ("Synced", "Healthy")
+    labels = cluster.kube.get("namespace", NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_the_external_secret_brings_the_password_that_postgres_accepts(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    secret = cluster.kube.get("secret", DB_SECRET, "-n", NAMESPACE)
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert data == {"username": DB_USER, "password": cluster.db_password}
+    url = f"postgresql://{DB_USER}@{cluster.database_host}:5432/{DB_NAME}?sslmode=require"
+    with psycopg.connect(url, password=data["password"], connect_timeout=5) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (DB_USER,)
+
+
+def test_sync_order_is_external_secret_then_migration_hook_then_api(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    # Argo CD deletes the hook Job once it succeeded (its hook-delete-policy), so
+    # the order is read from the sync result and the objects that remain.
+    results = synced["status"]["operationState"]["syncResult"]["resources"]
+    (hook,) = [r for r in results if r.get("hookType") == "Sync" and r["kind"] == "Job"]
+    assert hook["hookPhase"] == "Succeeded"
+    waves = {r["kind"]: r.get("syncPhase") for r in results}
+    assert waves["ExternalSecret"] == "Sync"
+    external = cluster.kube.get("externalsecret", DB_SECRET, "-n", NAMESPACE)
+    secret_ready = _time(_condition(external, "Ready")["lastTransitionTime"])
+    api = cluster.kube.get("deployment", API, "-n", NAMESPACE)
+    available = _time(_condition(api, "Available")["lastTransitionTime"])
+    assert secret_ready <= available
+    with psycopg.connect(cluster.admin_database_url.replace("/postgres", f"/{DB_NAME}")) as conn:
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert {"station", "observation", "weather_stats", "ingest_run"} <= tables
+
+
+def test_dev_stays_synced_for_two_minutes_without_another_sync(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    before = checks.application(cluster)
+    history = len(before["status"].get("history", []))
+    jobs = checks.hook_jobs(cluster)
+    seen: set[tuple[str, str]] = set()
+    deadline = time.monotonic() + STAY_SYNCED_S
+    while time.monotonic() < deadline:
+        app = checks.application(cluster)
+        seen.add(checks.sync_and_health(app))
+        time.sleep(2)
+    after = checks.application(cluster)
+    assert seen == {("Synced", "Healthy")}
+    assert len(after["status"].get("history", [])) == history
+    assert (
+        after["status"]["operationState"]["startedAt"]
+        == (before["status"]["operationState"]["startedAt"])
+    )
+    assert checks.hook_jobs(cluster) == jobs
+    # The two minutes saw Argo CD compare again (not a stale status).
+    assert after["status"]["reconciledAt"] != before["status"]["reconciledAt"]
+
+
+def test_a_pushed_change_to_dev_values_reaches_the_pods(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    def set_info(work: Path) -> None:
+        edit_yaml(work / DEV_VALUES, lambda values: values["api"].update(logLevel="INFO"))  # type: ignore[union-attr]
+
+    commit = cluster.repo.push(set_info, "dev: API log level INFO")
+
+    def rolled_out() -> bool:
+        app = checks.application(cluster)
+        if app["status"].get("sync", {}).get("revision") != commit:
+            return False
+        pods = cluster.kube.get("pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=api")[
+            "items"
+        ]
+        running = [p for p in pods if p["metadata"].get("deletionTimestamp") is None]
+        env = [
+            {e["name"]: e.get("value") for e in p["spec"]["containers"][0]["env"]} for p in running
+        ]
+        return bool(env) and all(e.get("LOG_LEVEL") == "INFO" for e in env)
+
+    wait_for(rolled_out, "the pushed log level in the API pods", timeout=300, every=1)
+    checks.wait_rollout(cluster, API)
+
+
+def test_self_heal_puts_back_an_object_deleted_by_hand(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    cluster.kube.kubectl("delete", "service", SERVICE, "-n", NAMESPACE, "--wait=true")
+    wait_for(
+        lambda: cluster.kube.get("service", SERVICE, "-n", NAMESPACE),
+        "the deleted Service back",
+        timeout=180,
+    )
+
+
+def test_prune_removes_an_object_deleted_from_git(cluster: Cluster, synced: dict[str, Any]) -> None:
+    dashboards = cluster.kube.get("configmaps", "-n", NAMESPACE, "-l", "grafana_dashboard=1")
+    assert dashboards["items"], "dev renders the dashboard ConfigMaps"
+
+    def disable(work: Path) -> None:
+        edit_yaml(work / DEV_VALUES, lambda values: values.update(dashboards={"enabled": False}))
+
+    cluster.repo.push(disable, "dev: no Grafana dashboards")
+    wait_for(
+        lambda: (
+            not cluster.kube.get("configmaps", "-n", NAMESPACE, "-l", "grafana_dashboard=1")[
+                "items"
+            ]
+        ),
+        "dashboard ConfigMaps pruned",
+        timeout=300,
+    )
+    assert checks.sync_and_health(checks.wait_synced_healthy(cluster)) == ("Synced", "Healthy")
+
+
+def test_the_application_is_still_synced_at_the_end(cluster: Cluster) -> None:
+    app = checks.wait_synced_healthy(cluster, timeout=300)
+    assert app["metadata"]["name"] == APPLICATION
+
+
+# -- the ingest CronJob loads S3, the API serves it ---------------------------
+
+SAMPLE = SampleSpec(seed=16, stations=1, first_year=2013, last_year=2014)
+NOAA_STATIONS = ("USC00110072", "USW00094846")  # dev's ingest.noaaStations
+
+
+def _noaa_csv(station: str) -> str:
+    return (
+        "ID,DATE,ELEMENT,DATA_VALUE,M_FLAG,Q_FLAG,S_FLAG,OBS_TIME\n"
+        f"{station},20140101,TMAX,56,,,W,2400\n{station},20140101,TMIN,-12,,,W,2400\n"
+        f"{station},20140101,PRCP,3,,,W,2400\n"
+    )
+
+
+def _expected_stats(lines: list[str], year: int) -> dict[str, float]:
+    """The station-year's figures computed here from the file, not by the warehouse."""
+    rows = [line.split("\t") for line in lines if line.startswith(str(year))]
+    tmax = [int(r[1]) for r in rows if int(r[1]) != MISSING]
+    tmin = [int(r[2]) for r in rows if int(r[2]) != MISSING]
+    prcp = [int(r[3]) for r in rows if int(r[3]) != MISSING]
+    return {
+        "avg_max_temp_c": sum(tmax) / len(tmax) / 10,
+        "avg_min_temp_c": sum(tmin) / len(tmin) / 10,
+        "total_precip_cm": sum(prcp) / 100,
+        "max_temp_days": len(tmax),
+        "min_temp_days": len(tmin),
+        "precip_days": len(prcp),
+    }
+
+
+def test_an_ingest_job_loads_s3_and_the_api_in_the_cluster_serves_it(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    (station,) = make_stations(SAMPLE)
+    lines = list(station_lines(station, SAMPLE))
+    s3: Any = cluster.s3()
+    s3.put_object(
+        Bucket=INCOMING_BUCKET,
+        Key=f"incoming/{station.station_id}.txt",
+        Body="".join(lines).encode(),
+    )
+    for noaa in NOAA_STATIONS:
+        s3.put_object(
+            Bucket=NOAA_BUCKET, Key=f"csv/by_station/{noaa}.csv", Body=_noaa_csv(noaa).encode()
+        )
+    cluster.kube.kubectl(
+        "create",
+        "job",
+        "ingest-from-s3",
+        "--from=cronjob/weather-warehouse-ingest",
+        "-n",
+        NAMESPACE,
+    )
+
+    def finished() -> str:
+        status = cluster.kube.get("job", "ingest-from-s3", "-n", NAMESPACE).get("status", {})
+        return "Complete" if status.get("succeeded") else ("Failed" if status.get("failed") else "")
+
+    assert wait_for(finished, "the ingest Job", timeout=300, every=1) == "Complete"
+    (ip, *_) = checks.api_pod_ips(cluster)
+    base = f"http://{ip}:8000/api"
+    days = checks.get_json(f"{base}/weather?station_id={station.station_id}&limit=1000")["data"]
+    assert len(days) == len(lines)
+    expected = _expected_stats(lines, 2014)
+    (stats,) = checks.get_json(f"{base}/weather/stats?station_id={station.station_id}&year=2014")[
+        "data"
+    ]
+    assert stats["avg_max_temp_c"] == pytest.approx(expected["avg_max_temp_c"], abs=1e-6)
+    assert stats["avg_min_temp_c"] == pytest.approx(expected["avg_min_temp_c"], abs=1e-6)
+    assert stats["total_precip_cm"] == pytest.approx(expected["total_precip_cm"], abs=0.005)
+    for key in ("max_temp_days", "min_temp_days", "precip_days"):
+        assert stats[key] == expected[key]
+    noaa = checks.get_json(f"{base}/weather?station_id={NOAA_STATIONS[0]}")["data"]
+    assert [d["date"] for d in noaa] == ["2014-01-01"]
+
+
+# -- NetworkPolicies (kube-router) ---------------------------------------------
+
+PROBE = """
+import socket, sys
+blocked = []
+for host, port in ((sys.argv[1], 8000), (sys.argv[2], 5432)):
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError:
+        blocked.append(port)
+sys.exit(0 if blocked == [8000, 5432] else 10 + len(blocked))
+"""
+
+
+def test_a_pod_without_the_allowed_labels_reaches_neither_the_api_nor_the_database(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    (ip, *_) = checks.api_pod_ips(cluster)
+    image = cluster.kube.get("deployment", API, "-n", NAMESPACE)["spec"]["template"]["spec"][
+        "containers"
+    ][0]["image"]
+    security = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "probe", "namespace": NAMESPACE, "labels": {"role": "probe"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": image,
+                    "imagePullPolicy": "Never",
+                    "command": ["python3", "-c", PROBE, ip, cluster.database_host],
+                    "securityContext": security,
+                }
+            ],
+        },
+    }
+    cluster.kube.apply([pod])
+
+    def phase() -> str:
+        found: str = cluster.kube.get("pod", "probe", "-n", NAMESPACE)["status"].get("phase", "")
+        return found if found in ("Succeeded", "Failed") else ""
+
+    outcome = wait_for(phase, "the probe pod", timeout=120)
+    state = cluster.kube.get("pod", "probe", "-n", NAMESPACE)["status"]["containerStatuses"][0]
+    assert outcome == "Succeeded", state
+    # The API itself still answers where the policy lets it (the node).
+    assert checks.get_json(f"http://{ip}:8000/healthz")
+
+
+# -- Prometheus, as the ServiceMonitor and PrometheusRule describe ------------
+
+
+def test_prometheus_scrapes_the_api_as_the_service_monitor_says_and_a_chart_alert_evaluates(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    monitor = cluster.kube.get("servicemonitor", "weather-warehouse-api", "-n", NAMESPACE)
+    rule = cluster.kube.get("prometheusrule", "weather-warehouse", "-n", NAMESPACE)
+    folder = cluster.scratch / "prometheus"
+    jobs = monitoring.scrape_jobs(monitor, cluster.api_server, cluster.ca_file, cluster.token)
+    rules = [monitoring.rule_file(rule, folder)]
+    with prometheus.running_server(require("prometheus"), folder, jobs, rules) as url:
+
+        def target() -> dict[str, Any] | None:
+            active = prometheus.api(url, "targets", {})["data"]["activeTargets"]
+            return next((t for t in active if t["health"] == "up"), None)
+
+        up = wait_for(target, "an API pod scraped", timeout=60)
+        assert isinstance(up, dict)
+        (ip, *_) = checks.api_pod_ips(cluster)
+        assert up["scrapeUrl"] == f"http://{ip}:8000/metrics"
+        assert up["labels"]["job"] == SERVICE
+        # The data loaded by the ingest test ends in 2014: stale, so the chart's
+        # freshness alert goes pending on the scraped gauge.
+        alert = f'ALERTS{{alertname="WeatherWarehouseDataStale", namespace="{NAMESPACE}"}}'
+
+        def pending() -> list[Any]:
+            found: list[Any] = prometheus.query(url, alert)["data"]["result"]
+            return found
+
+        (series,) = wait_for(pending, "WeatherWarehouseDataStale pending", timeout=90)
+        assert series["metric"]["alertstate"] == "pending"
