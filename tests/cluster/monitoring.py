@@ -1,69 +1,63 @@
 """Prometheus configured the way prometheus-operator reads the chart's objects.
 
-The ServiceMonitor becomes a scrape job over the API server's endpoint
-discovery that keeps the Services its selector matches and the endpoint port
-it names, scraping its path, with the labels the operator sets (``job`` is the
-Service name); the PrometheusRule's groups become a rule file. Only the
+The ServiceMonitor selects Services by label, names an endpoint port and a
+path; prometheus-operator turns that into a scrape job over Kubernetes endpoint
+discovery. Debian's Prometheus is built without Kubernetes discovery, so the
+harness does that discovery itself, from the real API server: the Endpoints of
+the Services the selector matches, the port the ServiceMonitor names, and the
+labels the operator sets (``job`` is the Service name, plus namespace, service
+and pod). Prometheus gets them as a ``file_sd`` target list and scrapes the
+ServiceMonitor's path. The PrometheusRule's groups become a rule file. Only the
 intervals are shortened, so that a test waits seconds rather than minutes.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-
-def _label(name: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
+from tests.cluster.kube import Kube
 
 
-def scrape_jobs(
-    monitor: dict[str, Any], api_server: str, ca_file: Path, token: str
+def discovered_targets(
+    kube: Kube, monitor: dict[str, Any], endpoint: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """One scrape job per ServiceMonitor endpoint."""
+    """The file_sd targets of one ServiceMonitor endpoint, as endpoint discovery finds them."""
     spec = monitor["spec"]
-    selector: dict[str, str] = spec["selector"]["matchLabels"]
-    namespaces = spec["namespaceSelector"]["matchNames"]
+    selector = ",".join(f"{k}={v}" for k, v in spec["selector"]["matchLabels"].items())
+    targets = []
+    for namespace in spec["namespaceSelector"]["matchNames"]:
+        for service in kube.get("services", "-n", namespace, "-l", selector)["items"]:
+            name = service["metadata"]["name"]
+            endpoints = kube.get("endpoints", name, "-n", namespace)
+            for subset in endpoints.get("subsets") or []:
+                ports = [p["port"] for p in subset["ports"] if p.get("name") == endpoint["port"]]
+                for address in subset.get("addresses") or []:
+                    pod = (address.get("targetRef") or {}).get("name", "")
+                    labels = {"job": name, "namespace": namespace, "service": name, "pod": pod}
+                    targets += [{"targets": [f"{address['ip']}:{port}"], "labels": labels}
+                                for port in ports]  # fmt: skip
+    return targets
+
+
+def scrape_jobs(kube: Kube, monitor: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
+    """One scrape job per ServiceMonitor endpoint, over the targets discovered now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    namespace = monitor["spec"]["namespaceSelector"]["matchNames"][0]
     jobs = []
-    for index, endpoint in enumerate(spec["endpoints"]):
-        keep_service = {
-            "source_labels": [f"__meta_kubernetes_service_label_{_label(k)}" for k in selector],
-            "regex": ";".join(re.escape(v) for v in selector.values()),
-            "action": "keep",
-        }
+    for index, endpoint in enumerate(monitor["spec"]["endpoints"]):
+        targets = folder / f"targets-{index}.json"
+        targets.write_text(json.dumps(discovered_targets(kube, monitor, endpoint)))
         jobs.append(
             {
-                "job_name": f"serviceMonitor/{namespaces[0]}/{monitor['metadata']['name']}/{index}",
+                "job_name": f"serviceMonitor/{namespace}/{monitor['metadata']['name']}/{index}",
                 "scrape_interval": "1s",
                 "scrape_timeout": "1s",
                 "metrics_path": endpoint.get("path", "/metrics"),
-                "kubernetes_sd_configs": [
-                    {
-                        "role": "endpoints",
-                        "api_server": api_server,
-                        "namespaces": {"names": namespaces},
-                        "tls_config": {"ca_file": str(ca_file)},
-                        "authorization": {"credentials": token},
-                    }
-                ],
-                "relabel_configs": [
-                    keep_service,
-                    {
-                        "source_labels": ["__meta_kubernetes_endpoint_port_name"],
-                        "regex": endpoint["port"],
-                        "action": "keep",
-                    },
-                    {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-                    {
-                        "source_labels": ["__meta_kubernetes_service_name"],
-                        "target_label": "service",
-                    },
-                    {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-                    {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "job"},
-                ],
+                "file_sd_configs": [{"files": [str(targets)], "refresh_interval": "1s"}],
             }
         )
     return jobs

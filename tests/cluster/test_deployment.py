@@ -340,7 +340,7 @@ def test_prometheus_scrapes_the_api_as_the_service_monitor_says_and_a_chart_aler
     monitor = cluster.kube.get("servicemonitor", "weather-warehouse-api", "-n", NAMESPACE)
     rule = cluster.kube.get("prometheusrule", "weather-warehouse", "-n", NAMESPACE)
     folder = cluster.scratch / "prometheus"
-    jobs = monitoring.scrape_jobs(monitor, cluster.api_server, cluster.ca_file, cluster.token)
+    jobs = monitoring.scrape_jobs(cluster.kube, monitor, folder)
     rules = [monitoring.rule_file(rule, folder)]
     with prometheus.running_server(require("prometheus"), folder, jobs, rules) as url:
 
