@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.cluster import node
-from tests.image.podman import build_base, build_image, podman
+from tests.image.engine import build_base, build_image, engine
 
 # Dev's values name the image by its ECR repository; the delivered tag and the
 # digest containerd computes on import complete the reference.
@@ -15,11 +15,12 @@ APP_TAG = "cluster-test"
 
 def app_archive(base: Path) -> Path:
     """Build the project's image the way tests/image does; save it as an archive."""
-    image = build_image(build_base())
+    builder = engine()
+    image = build_image(builder, build_base(builder))
     name = f"{APP_REPOSITORY}:{APP_TAG}"
-    podman("tag", image, name)
+    builder.run("tag", image, name)
     archive = base / "app-image.tar"
-    podman("save", "--format", "docker-archive", "-o", str(archive), name, timeout=600)
+    builder.run("save", "--format", "docker-archive", "-o", str(archive), name, timeout=600)
     return archive
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from command.postgres_server import _server_user, find_bin_dir
+from command.postgres_server import find_bin_dir, server_user
 from tests.cluster.netns import NODE_IP, Netns
 from tests.cluster.processes import Supervisor, wait_for
 
@@ -36,7 +36,7 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
     """
     data = base / "pgdata"
     base.chmod(0o755)  # the server runs as another user when the tests run as root
-    user = _server_user()
+    user = server_user()
     prefix = (
         []
         if user is None
