@@ -78,8 +78,10 @@ def api_pod_ips(cluster: Cluster) -> list[str]:
     ]
 
 
-def get_json(url: str, timeout: float = 10) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def get_json(url: str, timeout: float = 10, host: str | None = None) -> Any:
+    """GET ``url`` as JSON; ``host`` is the Host header (the API answers only hosts it serves)."""
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 

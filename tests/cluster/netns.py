@@ -24,6 +24,12 @@ NODE_BRIDGE = "wwnode"
 NODE_IP = "172.31.0.1"
 NODE_CIDR = "172.31.0.0/24"
 POD_CIDR = "10.244.0.0/24"
+# The database host (RDS's stand-in): a namespace of its own behind a veth link,
+# so that pods reach it through the node's forwarding (where NetworkPolicy
+# applies), never as the node's own address.
+DB_IP = "172.31.1.2"
+DB_GATEWAY = "172.31.1.1"
+DB_LINK = "wwdb"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,21 @@ def create(name: str) -> Netns:
     # Pods on ptp links are routed by this namespace (never by the machine's).
     ns.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
     return ns
+
+
+def create_database_host(cluster: Netns) -> Netns:
+    """A second namespace holding DB_IP, linked to ``cluster`` (which routes for it)."""
+    host = Netns(f"{cluster.name}-db")
+    _ip("netns", "add", host.name)
+    cluster.run("ip", "link", "add", DB_LINK, "type", "veth", "peer", "name", "eth0",
+                "netns", host.name)  # fmt: skip
+    cluster.run("ip", "addr", "add", f"{DB_GATEWAY}/30", "dev", DB_LINK)
+    cluster.run("ip", "link", "set", DB_LINK, "up")
+    host.run("ip", "link", "set", "lo", "up")
+    host.run("ip", "addr", "add", f"{DB_IP}/30", "dev", "eth0")
+    host.run("ip", "link", "set", "eth0", "up")
+    host.run("ip", "route", "add", "default", "via", DB_GATEWAY)
+    return host
 
 
 def delete(ns: Netns) -> None:

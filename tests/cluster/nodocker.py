@@ -130,6 +130,7 @@ def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
         app_archive = images.app_archive(base)
     ns_before = _cni_netns()
     ns = netns.create(f"wwc{os.getpid()}")
+    db_host = netns.create_database_host(ns)
     sup = Supervisor(base / "logs")
     socket = str(node.containerd_socket(base))
     sampler = memory.PeakSampler(lambda: [p.pid for _, p in sup.started] + memory.shims(socket))
@@ -141,7 +142,9 @@ def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
             started = time.monotonic()
             keys = pki.create(base / "pki", netns.NODE_IP)
             kube = Kube(keys.kubeconfig)
-            database = services.start_postgres(sup, ns, base, keys.server_cert, keys.server_key)
+            database = services.start_postgres(
+                sup, db_host, base, keys.server_cert, keys.server_key
+            )
             aws = services.start_moto(sup, ns)
             redis = services.start_redis(sup, ns, base)
             controlplane.start(sup, ns, bins, keys, base)
@@ -164,7 +167,7 @@ def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
             deploy.create_database(database, password)
             eso.store(kube)
             url = f"git://{netns.NODE_IP}:{services.GIT_PORT}/{gitrepo.NAME}"
-            delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.NODE_IP, aws)
+            delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws)
             repo = gitrepo.create(base / "git", url, delivery)
             services.start_git_daemon(sup, ns, repo.bare.parent)
             argocd.start(sup, ns, bins["argocd"], kube, base=base, redis=redis)
@@ -174,7 +177,7 @@ def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
                 kube,
                 repo,
                 database,
-                netns.NODE_IP,
+                netns.DB_IP,
                 aws,
                 password,
                 timings,
@@ -194,6 +197,7 @@ def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
         _unmount_under(base)
         for name in _cni_netns() - ns_before:
             subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
+        netns.delete(db_host)
         netns.delete(ns)
         # The components' logs outlive the cluster, for whoever reads a failure.
         shutil.rmtree(LOGS, ignore_errors=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 
 from command.postgres_server import find_bin_dir, server_user
-from tests.cluster.netns import NODE_IP, Netns
+from tests.cluster.netns import DB_GATEWAY, DB_IP, NODE_IP, Netns
 from tests.cluster.processes import Supervisor, wait_for
 
 PG_PORT = 5432
@@ -29,9 +29,11 @@ def _listening(host: str, port: int) -> bool:
 
 
 def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path) -> str:
-    """PostgreSQL on NODE_IP:5432 with TLS (the chart's sslmode=require); the superuser URL.
+    """PostgreSQL on DB_IP:5432 in the database host's namespace ``ns``, with TLS (the
+    chart's sslmode=require); the superuser URL.
 
-    The superuser is trusted from the namespace's loopback only (the harness);
+    The superuser is trusted only from the cluster's end of the link (the harness,
+    whose traffic pods cannot take: they keep their own addresses, no masquerade);
     every other role, from anywhere, must give its password over TLS.
     """
     data = base / "pgdata"
@@ -71,7 +73,7 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
         env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
     )
     (data / "pg_hba.conf").write_text(
-        "host all postgres 127.0.0.1/32 trust\nhostssl all all 0.0.0.0/0 scram-sha-256\n"
+        f"host all postgres {DB_GATEWAY}/32 trust\nhostssl all all 0.0.0.0/0 scram-sha-256\n"
     )
     sup.start(
         "postgres",
@@ -81,7 +83,7 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
             "-D",
             str(data),
             "-c",
-            f"listen_addresses=127.0.0.1,{NODE_IP}",
+            f"listen_addresses={DB_IP}",
             "-c",
             f"port={PG_PORT}",
             "-c",
@@ -97,7 +99,7 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
         ),
         env={"LC_ALL": "C"},
     )
-    url = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
+    url = f"postgresql://postgres@{DB_IP}:{PG_PORT}/postgres"
     wait_for(
         lambda: psycopg.connect(url, connect_timeout=2).close() or True,
         "PostgreSQL",
