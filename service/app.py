@@ -160,7 +160,8 @@ def _add_middleware(app: Starlette, settings: Settings) -> None:
     # Observe also counts and logs the refusals of the middleware inside it.
     app.add_middleware(Observe, traced=settings.tracing_enabled)
     if settings.tracing_enabled:
-        tracing.instrument(app)  # added last, so outermost: Observe and the routes run in its span
+        # Added last, so outermost: Observe and the routes run in its span.
+        tracing.instrument(app, settings.otel_traces_sampler_arg)
 
 
 def _version() -> str:

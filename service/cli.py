@@ -34,7 +34,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
     from service.server import GracefulServer
     from warehouse import tracing
 
-    tracing.setup(settings, "weather-warehouse-api")
+    # The API samples at its request gate (service.tracing), before any span exists.
+    tracing.setup(settings, "weather-warehouse-api", sampled_by_caller=True)
 
     config = uvicorn.Config(
         create_app(settings),

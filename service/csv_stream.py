@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from opentelemetry import trace
 
 from service.exports import ExportResponse, Slot
-from warehouse.tracing import tracer
+from warehouse.tracing import suppressed, tracer
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
 
@@ -63,7 +63,8 @@ async def chunks(
     later chunks' pool waits and queries are its children. Not the current span
     across ``yield``: the generator resumes wherever the server iterates it.
     """
-    span = tracer.start_span("csv.stream")
+    # INVALID_SPAN in a request left unsampled: a span here would be a root of its own.
+    span = trace.INVALID_SPAN if suppressed() else tracer.start_span("csv.stream")
     sent = 0
     pending: asyncio.Future[Sequence[Row]] | None = None
     try:

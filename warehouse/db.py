@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from warehouse.errors import ConfigError, DatabaseTimeout, DatabaseUnavailable, first_line
 from warehouse.settings import Settings
-from warehouse.tracing import tracer
+from warehouse.tracing import suppressed, tracer
 
 log = logging.getLogger("warehouse.db")
 T = TypeVar("T")
@@ -249,11 +249,16 @@ MIGRATION_LOCK_KEY = 0x5757_0001
 INGEST_LOCK_KEY = 0x5757_0002
 # The class of the per-shard locks (two-key advisory locks: class, shard index).
 INGEST_SHARD_LOCK_CLASS = 0x5757_0003
+# The class of the shard-count locks (class, N), held shared by every shard of a
+# run of N shards: a shard of another N sees them and refuses (no double work).
+INGEST_SHARD_COUNT_CLASS = 0x5757_0004
 
 
 class TracedPool(BoundedPool):
     """A pool whose wait for a connection is a span (``db.pool.wait``) when tracing is on."""
 
     async def getconn(self, timeout: float | None = None) -> psycopg.AsyncConnection[Any]:
+        if suppressed():  # a request left unsampled: no span, not even a root of its own
+            return await super().getconn(timeout)
         with tracer.start_as_current_span("db.pool.wait", attributes={"db.pool.name": self.name}):
             return await super().getconn(timeout)

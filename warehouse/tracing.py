@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from warehouse.settings import Settings
 
@@ -25,8 +26,13 @@ tracer = trace.get_tracer("weather-warehouse")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def setup(settings: Settings, service_name: str) -> bool:
-    """Start exporting spans when tracing is enabled; True if it is."""
+def setup(settings: Settings, service_name: str, *, sampled_by_caller: bool = False) -> bool:
+    """Start exporting spans when tracing is enabled; True if it is.
+
+    ``sampled_by_caller``: the caller draws the sampling ratio itself before any
+    span exists (the API's request gate) and suppresses instrumentation for what
+    it leaves out, so the SDK records every trace that reaches it.
+    """
     if not settings.tracing_enabled:
         return False
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -34,10 +40,11 @@ def setup(settings: Settings, service_name: str) -> bool:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
     resource = Resource.create({"service.name": settings.otel_service_name or service_name})
-    sampler = ParentBased(TraceIdRatioBased(settings.otel_traces_sampler_arg))
+    root = ALWAYS_ON if sampled_by_caller else TraceIdRatioBased(settings.otel_traces_sampler_arg)
+    sampler = ParentBased(root)
     provider = TracerProvider(resource=resource, sampler=sampler)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
@@ -68,6 +75,14 @@ def current_trace_id() -> str | None:
     if context.is_valid and context.trace_flags.sampled:
         return format(context.trace_id, "032x")
     return None
+
+
+def suppressed() -> bool:
+    """True where instrumentation is switched off (a request the API chose not to trace).
+
+    Spans started there anyway would become roots of traces of their own.
+    """
+    return not is_instrumentation_enabled()
 
 
 def traced(name: str) -> Callable[[F], F]:

@@ -99,23 +99,31 @@ def api(system: System, collector: Collector) -> Iterator[Api]:
 
 def _trace(collector: Collector, trace_id: str, root_name: str) -> list[Span] | None:
     found = [s for s in spans(otelcol.read_lines(collector.traces_file)) if s.trace_id == trace_id]
-    roots = [s for s in found if not s.parent_id]
+    ids = {s.span_id for s in found}
+    roots = [s for s in found if s.parent_id not in ids]  # a caller's span is not exported here
     if roots and roots[0].name == root_name and _complete(found):
         return found
     return None
 
 
 def _complete(trace: list[Span]) -> bool:
-    """Every span's parent is in the trace (children may land in an earlier batch)."""
+    """Every span's parent is in the trace (children may land in an earlier batch),
+    except one root's, which may be the caller's."""
     ids = {s.span_id for s in trace}
-    return all(not s.parent_id or s.parent_id in ids for s in trace)
+    return len([s for s in trace if s.parent_id and s.parent_id not in ids]) <= 1
 
 
 def request_trace(
-    api: Api, collector: Collector, path: str, request_id: str, root: str
+    api: Api,
+    collector: Collector,
+    path: str,
+    request_id: str,
+    root: str,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes, str, list[Span]]:
     """GET ``path``; its status, body, logged trace id and (once exported) spans."""
-    reply = get(api.url + path, {"X-Request-ID": request_id})
+    reply = get(api.url + path, {"X-Request-ID": request_id, **(headers or {})})
     trace_id = str(api.access_line(request_id)["trace_id"])
     found = wait_for(partial(_trace, collector, trace_id, root), f"the spans of {path}")
     return reply.status, reply.body, trace_id, found
@@ -214,18 +222,76 @@ def test_a_4xx_problem_body_has_no_trace_id(api: Api) -> None:
     assert "trace_id" not in json.loads(reply.body)
 
 
-def test_sampling_ratio_zero_exports_no_span_and_logs_no_trace_id(
-    system: System, collector: Collector, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def unsampled_api(system: System, collector: Collector) -> Iterator[Api]:
+    """The API at sampling ratio 0: only a caller's sampled ``traceparent`` is traced."""
     env = tracing_env(collector, "ww-api-unsampled", ratio="0")
-    with traced_api(system.database_url, env, tmp_path / "api.log") as api:
-        reply = get(api.url + "/api/stations", {"X-Request-ID": "unsampled"})
-        line = api.access_line("unsampled")
-    # Stopped: the API flushed whatever it had before exiting.
+    with traced_api(system.database_url, env, system.folder / "unsampled-api.log") as running:
+        yield running
+
+
+def _exported_by(collector: Collector, service: str) -> list[Span]:
+    return [s for s in spans(otelcol.read_lines(collector.traces_file)) if s.service == service]
+
+
+def test_an_unsampled_request_exports_no_span_at_all_and_logs_no_trace_id(
+    unsampled_api: Api, collector: Collector
+) -> None:
+    # A listing, a CSV stream and a probe: pool waits, SQL and the stream each
+    # used to be able to start a trace of their own when their request had none.
+    paths = ("/api/stations", f"/api/weather?station_id={STATION}&format=csv", "/readyz")
+    for number, path in enumerate(paths):
+        reply = get(unsampled_api.url + path, {"X-Request-ID": f"unsampled-{number}"})
+        assert reply.status == 200
+        assert "trace_id" not in unsampled_api.access_line(f"unsampled-{number}")
+    # A sampled request sent last: once its spans are out, the earlier ones would be too.
+    request_trace(
+        unsampled_api, collector, "/api/stations", "sampled-marker", "GET /api/stations",
+        headers={"traceparent": f"00-{'a1' * 16}-{'b2' * 8}-01"},
+    )  # fmt: skip
+    exported = _exported_by(collector, "ww-api-unsampled")
+    assert {s.trace_id for s in exported} == {"a1" * 16}
+
+
+def test_a_callers_sampled_traceparent_is_continued_whatever_the_ratio(
+    unsampled_api: Api, collector: Collector
+) -> None:
+    caller_trace, caller_span = "c3" * 16, "d4" * 8
+    _, _, trace_id, trace = request_trace(
+        unsampled_api, collector, f"/api/stations/{STATION}", "continued",
+        "GET /api/stations/{station_id}",
+        headers={"traceparent": f"00-{caller_trace}-{caller_span}-01"},
+    )  # fmt: skip
+    assert trace_id == caller_trace
+    (root,) = [s for s in trace if s.parent_id == caller_span]
+    assert root.kind == SERVER
+
+
+def test_a_callers_unsampled_traceparent_is_not_traced_at_ratio_one(
+    api: Api, collector: Collector
+) -> None:
+    caller_trace = "e5" * 16
+    reply = get(
+        api.url + "/api/stations",
+        {"X-Request-ID": "caller-unsampled", "traceparent": f"00-{caller_trace}-{'f6' * 8}-00"},
+    )
     assert reply.status == 200
-    assert "trace_id" not in line
-    exported = spans(otelcol.read_lines(collector.traces_file))
-    assert not [s for s in exported if s.service == "ww-api-unsampled"]
+    assert "trace_id" not in api.access_line("caller-unsampled")
+    # Ratio 1 traces the next request; once it is out, the one before would be too.
+    request_trace(api, collector, "/api/stations", "after-unsampled", "GET /api/stations")
+    assert not [s for s in _exported_by(collector, "ww-api-test") if s.trace_id == caller_trace]
+
+
+def test_probes_and_scrapes_are_not_traced_not_even_their_sql(
+    api: Api, collector: Collector
+) -> None:
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert get(api.url + path).status == 200
+    # Ratio 1 traces the next request; once it is out, the probes' spans would be too.
+    request_trace(api, collector, "/api/stations", "after-probes", "GET /api/stations")
+    exported = _exported_by(collector, "ww-api-test")
+    assert not [s for s in exported if not s.parent_id and s.kind != SERVER]
+    assert not [s for s in exported if s.name.endswith(("/healthz", "/readyz", "/metrics"))]
 
 
 @pytest.fixture(scope="module")
