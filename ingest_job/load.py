@@ -40,7 +40,7 @@ from psycopg import sql
 from ingest_job import stats
 from ingest_job.formats.base import COLUMNS, Parsed, Table
 from ingest_job.report import FileResult, RunReport
-from warehouse.db import INGEST_LOCK_KEY, INGEST_SHARD_LOCK_CLASS
+from warehouse.db import INGEST_LOCK_KEY, INGEST_SHARD_COUNT_CLASS, INGEST_SHARD_LOCK_CLASS
 from warehouse.errors import first_of
 from warehouse.tracing import tracer
 
@@ -182,22 +182,44 @@ WHOLE = Shard()
 def try_lock(conn: Connection, shard: Shard = WHOLE) -> bool:
     """Take this run's ingest locks for the session, without waiting.
 
-    A whole run takes the ingest lock alone. A shard takes it shared, then
-    the lock of its index; it holds neither if it cannot have both.
+    A whole run takes the ingest lock alone. A shard takes it shared, then the
+    lock of its index, then its shard count's lock shared; it holds none of
+    them if it cannot have all, or if a shard of another count holds its own:
+    shares of different splits overlap, so they would load files twice.
     """
     if shard.whole:
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (INGEST_LOCK_KEY,)).fetchone()
         return bool(row and row[0])
-    row = conn.execute("SELECT pg_try_advisory_lock_shared(%s)", (INGEST_LOCK_KEY,)).fetchone()
-    if not (row and row[0]):
-        return False
-    row = conn.execute(
-        "SELECT pg_try_advisory_lock(%s, %s)", (INGEST_SHARD_LOCK_CLASS, shard.index)
-    ).fetchone()
-    if row and row[0]:
-        return True
-    conn.execute("SELECT pg_advisory_unlock_shared(%s)", (INGEST_LOCK_KEY,))
+    taken = 0
+    for call, args in (
+        ("pg_try_advisory_lock_shared(%s)", (INGEST_LOCK_KEY,)),
+        ("pg_try_advisory_lock(%s, %s)", (INGEST_SHARD_LOCK_CLASS, shard.index)),
+        ("pg_try_advisory_lock_shared(%s, %s)", (INGEST_SHARD_COUNT_CLASS, shard.count)),
+    ):
+        row = conn.execute(f"SELECT {call}", args).fetchone()
+        if not (row and row[0]):
+            break
+        taken += 1
+    else:
+        # Checked after taking ours: two counts starting at once both refuse,
+        # never both run.
+        if not other_shard_counts(conn, shard):
+            return True
+    _release(conn, shard, taken)
     return False
+
+
+def other_shard_counts(conn: Connection, shard: Shard) -> list[int]:
+    """The shard counts of the other runs whose shards hold this database now."""
+    found = conn.execute(
+        """SELECT DISTINCT objid::bigint FROM pg_locks
+           WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = %s
+             AND objid <> %s AND pid <> pg_backend_pid()
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           ORDER BY 1""",
+        (INGEST_SHARD_COUNT_CLASS, shard.count),
+    ).fetchall()
+    return [int(str(row[0])) for row in found]
 
 
 def unlock(conn: Connection, shard: Shard = WHOLE) -> None:
@@ -209,12 +231,28 @@ def unlock(conn: Connection, shard: Shard = WHOLE) -> None:
     if shard.whole:
         conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
         return
-    conn.execute("SELECT pg_advisory_unlock(%s, %s)", (INGEST_SHARD_LOCK_CLASS, shard.index))
-    conn.execute("SELECT pg_advisory_unlock_shared(%s)", (INGEST_LOCK_KEY,))
+    _release(conn, shard, 3)
+
+
+def _release(conn: Connection, shard: Shard, taken: int) -> None:
+    """Release the first ``taken`` of a shard's three locks, last taken first."""
+    unlocks = (
+        ("pg_advisory_unlock_shared(%s)", (INGEST_LOCK_KEY,)),
+        ("pg_advisory_unlock(%s, %s)", (INGEST_SHARD_LOCK_CLASS, shard.index)),
+        ("pg_advisory_unlock_shared(%s, %s)", (INGEST_SHARD_COUNT_CLASS, shard.count)),
+    )
+    for call, args in reversed(unlocks[:taken]):
+        conn.execute(f"SELECT {call}", args)
 
 
 def lock_holder(conn: Connection, shard: Shard = WHOLE) -> str:
     """Who holds the lock this run wanted, for the refusal message."""
+    if not shard.whole and (counts := other_shard_counts(conn, shard)):
+        return (
+            "shards of a run split "
+            + " and ".join(f"{n} ways" for n in counts)
+            + (f", not {shard.count}: wait for them, or run with the same shard count")
+        )
     rows = conn.execute(
         """SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start,
                   l.objsubid = 2 AS shard_lock, l.mode

@@ -78,7 +78,8 @@ def ingest(
     with db.connect(settings, autocommit=True, application_name="weather-warehouse-ingest") as conn:
         if not load.try_lock(conn, shard):
             what = "another ingest run holds the lock" if shard.whole else (
-                f"another ingest run holds the lock of shard {shard.index} or the whole run"
+                f"another ingest run holds the lock of shard {shard.index}, the whole run or"
+                " another shard count"
             )  # fmt: skip
             report.abort(
                 ExitCode.LOCK_HELD,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 
+from ingest_job import load
 from tests import cli
 from tests.harness import ghcn_data
 from tests.harness.postgres import one, rows
@@ -62,6 +63,32 @@ def test_a_shard_refuses_to_run_while_the_same_shard_runs(
     assert (same.returncode, whole.returncode, other.returncode) == (3, 3, 0), other.stderr
     assert "lock of shard 1" in same.stderr
     assert "another ingest run holds the lock" in whole.stderr
+
+
+def test_shards_of_different_counts_refuse_to_overlap(database_url: str, tmp_path: Path) -> None:
+    folder = catalogue(tmp_path)
+    env = {"DATABASE_URL": database_url}
+    with psycopg.connect(database_url, autocommit=True) as holder:
+        # What shard 0/2 of a running split holds.
+        assert load.try_lock(holder, load.Shard(0, 2))
+        other_count = cli.run("ingest", "--source", str(folder), "--shard", "1/3", env=env)
+        same_count = cli.run("ingest", "--source", str(folder), "--shard", "1/2", env=env)
+    assert (other_count.returncode, same_count.returncode) == (3, 0), same_count.stderr
+    assert "shards of a run split 2 ways, not 3" in other_count.stderr
+    assert rows(database_url, "SELECT shard_index, shard_count FROM ingest_run") == [(1, 2)]
+
+
+def test_a_refused_shard_holds_none_of_its_locks(database_url: str) -> None:
+    with (
+        psycopg.connect(database_url, autocommit=True) as first,
+        psycopg.connect(database_url, autocommit=True) as second,
+    ):
+        assert load.try_lock(first, load.Shard(0, 2))
+        assert not load.try_lock(second, load.Shard(1, 3))
+        assert one(database_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                 f" AND pid = {second.info.backend_pid}") == 0  # fmt: skip
+        load.unlock(first, load.Shard(0, 2))
+        assert load.try_lock(second, load.Shard(1, 3))
 
 
 def test_a_shard_killed_mid_way_and_run_again_leaves_the_clean_result(
