@@ -314,9 +314,9 @@ def ingest_dashboard() -> dash.Dashboard:
     board.with_panel(
         single(
             "Last run",
-            "Outcome of the most recent ingest run.",
+            "Outcome of the most recent ingest run: failed if any shard's last run failed.",
             "none",
-            f"max(weather_warehouse_ingest_success{{{INGEST}}})",
+            f"min(weather_warehouse_ingest_success{{{INGEST}}})",
             thresholds=((None, "red"), (1, "green")),
             mappings=(_success_mapping(),),
         )
@@ -324,9 +324,10 @@ def ingest_dashboard() -> dash.Dashboard:
     board.with_panel(
         single(
             "Since last successful run",
-            "Time since the last ingest run that succeeded (pushed by the job).",
+            "Time since the last ingest run that succeeded (pushed by the job); with shards, "
+            "the shard whose last success is oldest.",
             "s",
-            f"time() - max(weather_warehouse_ingest_last_success_timestamp_seconds{{{INGEST}}})",
+            f"time() - min(weather_warehouse_ingest_last_success_timestamp_seconds{{{INGEST}}})",
             thresholds=((None, "green"), (129600, "orange"), (172800, "red")),
         )
     )
@@ -343,7 +344,7 @@ def ingest_dashboard() -> dash.Dashboard:
     board.with_panel(
         single(
             "Last run duration",
-            "Wall-clock duration of the most recent run.",
+            "Wall-clock duration of the most recent run (with shards, its slowest shard).",
             "s",
             f"max(weather_warehouse_ingest_duration_seconds{{{INGEST}}})",
         )
@@ -379,6 +380,49 @@ def ingest_dashboard() -> dash.Dashboard:
             "Wall-clock duration of each run.",
             "s",
             [(f"max(weather_warehouse_ingest_duration_seconds{{{INGEST}}})", "duration")],
+        )
+    )
+    board.with_row(dash.Row("Shards"))
+    board.with_panel(
+        graph(
+            "Run duration by shard",
+            "Wall-clock duration of each shard's runs (ingest.shards > 1: an Indexed Job, one "
+            "pod per shard). A shard far slower than the others holds the big stations.",
+            "s",
+            [
+                (
+                    f"max by (shard) (weather_warehouse_ingest_duration_seconds{{{INGEST}}})",
+                    "shard {{shard}}",
+                )
+            ],
+        )
+    )
+    board.with_panel(
+        graph(
+            "Rows inserted by shard",
+            "Observation rows each shard's last run inserted.",
+            "short",
+            [
+                (
+                    f'sum by (shard) (weather_warehouse_ingest_rows{{{INGEST},outcome="inserted"}})',
+                    "shard {{shard}}",
+                )
+            ],
+        )
+    )
+    board.with_panel(
+        graph(
+            "Since last success by shard",
+            "Time since each shard's last successful run. A shard left from an earlier, larger "
+            "ingest.shards keeps its old figures in the Pushgateway until its group is deleted.",
+            "s",
+            [
+                (
+                    f"time() - max by (shard) "
+                    f"(weather_warehouse_ingest_last_success_timestamp_seconds{{{INGEST}}})",
+                    "shard {{shard}}",
+                )
+            ],
         )
     )
     board.with_row(dash.Row("Data freshness"))
