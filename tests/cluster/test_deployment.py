@@ -255,6 +255,7 @@ def test_an_ingest_job_loads_s3_and_the_api_in_the_cluster_serves_it(
         return "Complete" if status.get("succeeded") else ("Failed" if status.get("failed") else "")
 
     assert wait_for(finished, "the ingest Job", timeout=300, every=1) == "Complete"
+    _assert_every_shard_ran(cluster, "ingest-from-s3")
     (ip, *_) = checks.api_pod_ips(cluster)
     base = f"http://{ip}:8000/api"
     # Users come by the Ingress's host; the API refuses hosts it does not serve (421).
@@ -274,6 +275,26 @@ def test_an_ingest_job_loads_s3_and_the_api_in_the_cluster_serves_it(
         assert stats[key] == expected[key]
     noaa = checks.get_json(f"{base}/weather?station_id={NOAA_STATIONS[0]}", host=host)["data"]
     assert [d["date"] for d in noaa] == ["2014-01-01"]
+
+
+def _assert_every_shard_ran(cluster: Cluster, job: str) -> None:
+    """dev's two shards: an Indexed Job whose pods each loaded their share, recorded apart."""
+    spec = cluster.kube.get("job", job, "-n", NAMESPACE)
+    assert spec["spec"]["completionMode"] == "Indexed"
+    assert spec["spec"]["completions"] == spec["spec"]["parallelism"] == 2
+    assert spec["status"]["succeeded"] == 2
+    assert spec["status"]["completedIndexes"] == "0,1"
+    with psycopg.connect(cluster.admin_database_url, dbname=DB_NAME) as conn:
+        runs = conn.execute(
+            "SELECT shard_index, shard_count, status, files_loaded FROM ingest_run"
+            " WHERE shard_count IS NOT NULL ORDER BY run_id DESC LIMIT 2"
+        ).fetchall()
+    assert sorted((i, n, status) for i, n, status, _ in runs) == [
+        (0, 2, "succeeded"),
+        (1, 2, "succeeded"),
+    ]
+    # The incoming station file and the two NOAA stations, each loaded by one shard.
+    assert sum(loaded for *_, loaded in runs) == 1 + len(NOAA_STATIONS)
 
 
 # -- NetworkPolicies (kube-router) ---------------------------------------------
