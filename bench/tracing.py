@@ -1,4 +1,4 @@
-"""Tracing cost benchmark: the API's req/s and p99 with tracing off, at 10 % and at 100 %.
+"""Tracing cost benchmark: the API's req/s and p99 with tracing off, at 1 %, 10 % and 100 %.
 
 Prints figures; asserts nothing (speed is measured, not asserted).
 
@@ -9,12 +9,15 @@ Prints figures; asserts nothing (speed is measured, not asserted).
    ingest job.
 2. Starts the real collector (scripts/otelcol/build.py) on the chart's traces
    pipeline, the X-Ray exporter swapped for a file exporter as in the tests.
-3. Starts three ``weather-warehouse serve`` processes (one worker each) on the
-   same database: tracing off, on at 10 % sampling, on at 100 %, the last two
-   exporting to that collector.
-4. ``wrk`` on one station's first page of 100 rows (a pool wait and SQL spans per
-   request), each process in turn, ``--rounds`` times: the machine is shared, so
-   rounds interleave and each figure is the median of its rounds.
+3. Starts eight ``weather-warehouse serve`` processes (one worker each) on the
+   same database: tracing off, on at 1 %, 10 % and 100 % sampling, each once as
+   shipped and once with the response cache off; the traced ones export to that
+   collector.
+4. ``wrk`` on one station's first page of 100 rows, each process in turn,
+   ``--rounds`` times: the machine is shared, so rounds interleave and each figure
+   is the median of its rounds. With the cache, a repeated page is a cache hit
+   (one server span, the cheapest request there is, so the worst case for the
+   relative cost); without it, each request is a pool wait and SQL spans too.
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ from bench.servers import Api, load, serving, throwaway_postgres  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
 from tests.observability.collector import run as run_collector  # noqa: E402
 
-MODES = {"tracing off": None, "tracing on, 10 % sampled": "0.1", "tracing on, 100 % sampled": "1"}
+CACHE = {"response cache on (as shipped): a cache hit": {},
+         "response cache off: pool wait and SQL": {"RESPONSE_CACHE_MAX_BYTES": "0"}}  # fmt: skip
+MODES = {"tracing off": None, "tracing on, 1 % sampled": "0.01", "tracing on, 10 % sampled": "0.1",
+         "tracing on, 100 % sampled": "1"}  # fmt: skip
 
 
 def main() -> int:
@@ -58,11 +64,15 @@ def main() -> int:
         with ExitStack() as stack:
             traces = contextmanager(run_collector)(base / "otelcol", api=None, pushgateway=None)
             collector = stack.enter_context(traces)
-            apis = {
-                label: stack.enter_context(serving(url, _tracing(collector.otlp_endpoint, ratio)))
-                for label, ratio in MODES.items()
-            }
-            _bench(wrk, apis, station, args)
+            for cache, extra in CACHE.items():
+                apis = {
+                    label: stack.enter_context(
+                        serving(url, _tracing(collector.otlp_endpoint, ratio) | extra)
+                    )
+                    for label, ratio in MODES.items()
+                }
+                print(f"\n{cache}")
+                _bench(wrk, apis, station, args)
         spans = collector.traces_file.read_text().count('"spanId"')
         print(f"the collector wrote {spans:,} spans")
     return 0

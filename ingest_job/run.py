@@ -371,6 +371,10 @@ class Run:
     def _settled_unread(self, file: sources_module.SourceFile, result: FileResult) -> bool:
         """Settled without reading a byte: too large, or an S3 object whose ETag is known."""
         if not _size_ok(file, result, self.settings):
+            # Too large is decided by the size and the limit alone: the same size
+            # under the same limit as last time is a known-bad file, not a new one.
+            result.checksum = f"too-large:{file.size}:{self.settings.ingest_max_file_bytes}"
+            self._settled(file, result)
             return True
         if file.etag is not None:
             result.checksum = f"etag:{file.etag}"

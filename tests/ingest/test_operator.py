@@ -54,6 +54,26 @@ def test_a_known_bad_file_is_reported_still_rejected_without_failing_the_run(
     )
 
 
+def test_a_file_still_over_the_size_limit_is_still_rejected_until_the_limit_changes(
+    database_url: str, wx_folder: Path
+) -> None:
+    big = write(wx_folder, "USC00000031.txt", station_lines(date(2000, 1, 1), 400))
+    limit = {"INGEST_MAX_FILE_BYTES": str(big.stat().st_size - 1)}
+    first = ingest(database_url, "--source", str(wx_folder), extra=limit)
+    assert first.returncode == 1
+    again = ingest(database_url, "--source", str(wx_folder), extra=limit)
+    assert again.returncode == 0, again.stderr
+    assert "USC00000031.txt: still rejected, unchanged since run 1" in again.stderr
+    assert "is more than INGEST_MAX_FILE_BYTES" in again.stderr  # the reason it was rejected
+    lower = {"INGEST_MAX_FILE_BYTES": str(big.stat().st_size - 2)}
+    assert ingest(database_url, "--source", str(wx_folder), extra=lower).returncode == 1
+    assert ingest(database_url, "--source", str(wx_folder)).returncode == 0
+    assert (
+        one(database_url, "SELECT count(*) FROM observation WHERE station_id = 'USC00000031'")
+        == 400
+    )
+
+
 def test_a_changed_bad_file_is_a_new_failure(database_url: str, wx_folder: Path) -> None:
     (wx_folder / "USC00000007.txt").write_bytes(BAD)
     assert ingest(database_url, "--source", str(wx_folder)).returncode == 1
