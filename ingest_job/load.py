@@ -29,6 +29,7 @@ shard cannot run twice), and shards of different indexes run side by side.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -171,6 +172,14 @@ class Shard:
     @property
     def whole(self) -> bool:
         return self.count == 1
+
+    def owns(self, station: str) -> bool:
+        """Whether ``station`` is this shard's: CRC-32 of its id, stable everywhere."""
+        return self.whole or zlib.crc32(station.encode()) % self.count == self.index
+
+    def foreign(self, stations: Iterable[str]) -> list[str]:
+        """The ``stations`` that belong to other shards, sorted."""
+        return sorted(s for s in stations if not self.owns(s))
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -473,8 +482,27 @@ def load_file(conn: Connection, run_id: int, parsed: Parsed, result: FileResult)
     return merged
 
 
+class ForeignStations(Exception):
+    """A sharded run met a file holding other shards' stations: it is not loaded."""
+
+    def __init__(self, name: str, stations: list[str]) -> None:
+        shown = ", ".join(stations[:5]) + (f" and {len(stations) - 5} more" * (len(stations) > 5))
+        super().__init__(
+            f"{name}: holds stations of other shards ({shown}); a shard loads only its own"
+            " stations, so that no two shards write the same rows or statistics: load this"
+            " file with a run without --shard"
+        )
+        self.message = str(self)
+
+
 def stream_file(
-    conn: Connection, run_id: int, parsed: Parsed, payloads: Iterator[bytes], result: FileResult
+    conn: Connection,
+    run_id: int,
+    parsed: Parsed,
+    payloads: Iterator[bytes],
+    result: FileResult,
+    *,
+    shard: Shard = WHOLE,
 ) -> Merged | None:
     """Load one file in one transaction: merge, statistics, ledger row.
 
@@ -484,6 +512,7 @@ def stream_file(
     transaction is rolled back, staging included, and None is returned.
     ``result`` gets the counts and is written as the file's ledger row in the
     same transaction, so a file is either loaded and recorded, or neither.
+    A file of a sharded run with stations of other shards raises ForeignStations.
     """
     try:
         with conn.transaction():
@@ -495,6 +524,8 @@ def stream_file(
                 result.stations = sorted(parsed.stations)
             if not parsed.ok:
                 raise _Rollback
+            if parsed.table == "observation" and (others := shard.foreign(parsed.stations)):
+                raise ForeignStations(parsed.name, others)  # rolls back staging
             if parsed.partial:
                 conn.execute(_COMBINE_STAGED)
             row = conn.execute(_MERGE[parsed.table]).fetchone()

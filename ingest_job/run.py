@@ -10,7 +10,6 @@ import itertools
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 
 import psycopg
@@ -245,7 +244,7 @@ class Run:
                 self.report.station_years_recomputed += stats.recompute_all(self.conn)
                 return
             ids = [str(r[0]) for r in self.conn.execute("SELECT station_id FROM station")]
-            mine = [i for i in ids if _station_shard(i, self.shard.count) == self.shard.index]
+            mine = [i for i in ids if self.shard.owns(i)]
             self.report.station_years_recomputed += stats.recompute_stations(self.conn, mine)
 
     def prune_audit(self) -> None:
@@ -321,8 +320,17 @@ class Run:
         result.status = "loaded"
         try:
             merged = load.stream_file(
-                self.conn, self.run_id, parsed, formats.payloads(parser, chunks), result
+                self.conn,
+                self.run_id,
+                parsed,
+                formats.payloads(parser, chunks),
+                result,
+                shard=self.shard,
             )
+        except load.ForeignStations as exc:
+            result.status, result.error = "rejected", exc.message
+            result.rows_inserted = result.rows_updated = 0
+            return
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # A value the parser let through but the database refuses: the
             # file fails alone, rolled back whole.
@@ -362,11 +370,19 @@ class Run:
             result.status, result.error = "rejected", exc.message
             return result, None
         _counts(parsed, result)
-        if not parsed.ok:
-            result.status, result.error = "rejected", parsed.summary()
+        if problem := self._refusal(parsed):
+            result.status, result.error = "rejected", problem
             result.rows_rejected = parsed.lines_rejected
             return result, None
         return result, parsed
+
+    def _refusal(self, parsed: Parsed) -> str | None:
+        """Why a parsed file must not load: its bad lines, or other shards' stations."""
+        if not parsed.ok:
+            return parsed.summary()
+        if parsed.table == "observation" and (others := self.shard.foreign(parsed.stations)):
+            return load.ForeignStations(parsed.name, others).message
+        return None
 
     def _settled_unread(self, file: sources_module.SourceFile, result: FileResult) -> bool:
         """Settled without reading a byte: too large, or an S3 object whose ETag is known."""
@@ -451,21 +467,18 @@ def _counts(parsed: Parsed, result: FileResult) -> None:
     result.values_rejected_qc = parsed.values_rejected_qc
 
 
-def _station_shard(station: str, count: int) -> int:
-    return zlib.crc32(station.encode()) % count
-
-
 def _in_shard(file: sources_module.SourceFile, shard: load.Shard) -> bool:
     """Whether ``file`` is this shard's: by the station it is named for; others go to shard 0.
 
-    CRC-32 of the station id: stable across runs, machines and Python versions.
+    Its rows must be its station's too: a file holding other shards' stations
+    is rejected when parsed (load.ForeignStations).
     """
     if shard.whole:
         return True
     station = formats.station_of(file.uri)
     if station is None:
         return shard.index == 0
-    return _station_shard(station, shard.count) == shard.index
+    return shard.owns(station)
 
 
 def _list(names: Iterable[str], settings: Settings) -> list[sources_module.SourceFile]:

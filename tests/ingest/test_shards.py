@@ -91,6 +91,34 @@ def test_a_refused_shard_holds_none_of_its_locks(database_url: str) -> None:
         assert load.try_lock(second, load.Shard(1, 3))
 
 
+def _multi_station_file(folder: Path) -> tuple[Path, load.Shard, list[str]]:
+    """A .dly named for station 0 that also holds stations of the other shard of two."""
+    owner = load.Shard(0 if load.Shard(0, 2).owns(ghcn_data.station_id(0)) else 1, 2)
+    numbers = range(6)
+    foreign = owner.foreign(ghcn_data.station_id(n) for n in numbers)
+    assert foreign, "the six stations all fall in one shard: pick others"
+    path = folder / ghcn_data.file_name("dly", 0)
+    ghcn_data.write_dly(path, numbers, years=2)
+    return path, owner, foreign
+
+
+def test_a_shard_rejects_a_file_holding_other_shards_stations_and_loads_nothing_of_it(
+    database_url: str, other_database: str, tmp_path: Path
+) -> None:
+    # The bulk path (a first load) and the streaming path (a file over the buffer).
+    for buffer in ("16777216", "1024"):
+        path, owner, foreign = _multi_station_file(tmp_path / f"buffer-{buffer}")
+        env = {"DATABASE_URL": database_url, "INGEST_BUFFER_BYTES": buffer}
+        shard = cli.run("ingest", "--source", str(path), "--shard", str(owner), env=env)
+        assert shard.returncode == 1, shard.stderr
+        assert f"{path.name}: holds stations of other shards ({foreign[0]}" in shard.stderr
+        assert "load this file with a run without --shard" in shard.stderr
+        assert one(database_url, "SELECT count(*) FROM observation") == 0
+    whole = cli.run("ingest", "--source", str(path), env={"DATABASE_URL": other_database})
+    assert whole.returncode == 0, whole.stderr
+    assert one(other_database, "SELECT count(DISTINCT station_id) FROM observation") == 6
+
+
 def test_a_shard_killed_mid_way_and_run_again_leaves_the_clean_result(
     database_url: str, other_database: str, tmp_path: Path
 ) -> None:
