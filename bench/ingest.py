@@ -4,6 +4,7 @@
     .venv/bin/python bench/ingest.py --memory 10,100,1000   # peak RSS per format and MB
     .venv/bin/python bench/ingest.py --s3-objects 20000     # unchanged re-run over S3 (moto)
     .venv/bin/python bench/ingest.py --shard-rows 20000000  # fresh load: 1 shard, 2 shards, floor
+    .venv/bin/python bench/ingest.py --scale  # the three above, in one run (about an hour)
 
 ``--memory`` loads one generated file (tests/harness/ghcn_data.py) of each
 format and size (MB) into a fresh database with the real command and prints
@@ -338,6 +339,19 @@ def shards(rows: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def scale() -> None:
+    """NOAA scale in one run: peak RSS per format and size, 20 M rows sharded, 20,000 objects."""
+    started = time.perf_counter()
+    print("== peak RSS: one generated file of each format and size ==", flush=True)
+    with database(None) as url:
+        memory(url, [10, 100, 1000])
+    print("\n== a fresh load of 20 M rows: 1 shard, 2 shards at once, the floor ==", flush=True)
+    shards(20_000_000)
+    print("\n== an unchanged re-run over 20,000 S3 objects (moto) ==", flush=True)
+    s3_catalogue(20_000)
+    print(f"\nwhole benchmark: {(time.perf_counter() - started) / 60:.0f} min")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -348,7 +362,14 @@ def main() -> None:
     parser.add_argument("--formats", default=None, metavar="txt,dly,csv", help="with --memory")
     parser.add_argument("--s3-objects", type=int, default=None, metavar="N")
     parser.add_argument("--shard-rows", type=int, default=None, metavar="ROWS")
+    parser.add_argument(
+        "--scale", action="store_true",
+        help="--memory 10,100,1000, --shard-rows 20000000 and --s3-objects 20000 in one run",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.scale:
+        scale()
+        return
     if args.s3_objects:
         s3_catalogue(args.s3_objects)
         return
