@@ -7,9 +7,33 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.observability.chart import CHART
+from tests.observability.chart import CHART, NAMESPACE
+from tests.observability.system import PUSHGATEWAY_JOB
 
 FOLDER = CHART / "files" / "dashboards"
+
+# Grafana's own variables, as Grafana would fill them for a 1 s scrape interval.
+GRAFANA = {
+    "$__rate_interval": "4s",
+    "$__interval": "1s",
+    "$__range": "30s",
+    "$namespace": NAMESPACE,
+    "$ingest_job": PUSHGATEWAY_JOB,
+}
+
+
+def substitute(expr: str) -> str:
+    """``expr`` with Grafana's variables filled in as Grafana would for the test system."""
+    for variable, value in GRAFANA.items():
+        expr = expr.replace(variable, value)
+    assert "$" not in expr, f"unknown variable left in {expr}"
+    return expr
+
+
+def query(where: str) -> str:
+    """The one query at ``where`` (``ingest.json: Last run``), variables filled in."""
+    (expr,) = [e for w, e in queries() if w == where]
+    return substitute(expr)
 
 
 def files() -> list[Path]:

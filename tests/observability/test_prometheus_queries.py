@@ -8,26 +8,12 @@ from typing import Any
 from tests.harness import prometheus
 from tests.harness.waiting import wait_for
 from tests.observability import chart, dashboards
+from tests.observability.dashboards import substitute
 from tests.observability.system import PUSHGATEWAY_JOB, System, send_traffic
 
-# Grafana's own variables, as Grafana would fill them for a 1 s scrape interval.
-GRAFANA = {
-    "$__rate_interval": "4s",
-    "$__interval": "1s",
-    "$__range": "30s",
-    "$namespace": chart.NAMESPACE,
-    "$ingest_job": PUSHGATEWAY_JOB,
-}
 # Queries that are legitimately empty on a healthy system: no 5xx; no ingest
 # run finished within the last two minutes of the window.
 MAY_BE_EMPTY = {"api.json: Server error ratio (5xx)", "ingest.json: annotation Ingest runs"}
-
-
-def substitute(expr: str) -> str:
-    for variable, value in GRAFANA.items():
-        expr = expr.replace(variable, value)
-    assert "$" not in expr, f"unknown variable left in {expr}"
-    return expr
 
 
 def result(where: str, url: str, expr: str, *, must_have_data: bool) -> list[Any]:
