@@ -24,8 +24,10 @@ database of its own that it creates and drops.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -33,15 +35,18 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.servers import throwaway_postgres  # noqa: E402
+from command.postgres_server import EmbeddedPostgres  # noqa: E402
 from ingest_job import formats  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
 from warehouse import migrate  # noqa: E402
@@ -297,7 +302,13 @@ def streamed_floor(url: str, folder: Path) -> dict[str, float]:
 
 
 def shards(rows: int) -> None:
-    """A fresh load of ``rows`` generated rows: one whole run, two shards at once, the floor."""
+    """A fresh load of ``rows`` generated rows: one whole run, two shards at once, the floor.
+
+    Also the CPU each took, in the ingest processes and in PostgreSQL (all its
+    processes, backends included once they have exited): on two cores the
+    shards cannot run faster than one run, but their CPU says what they would
+    take with a core each.
+    """
     from tests.harness import ghcn_data
 
     years = 25
@@ -309,34 +320,80 @@ def shards(rows: int) -> None:
         size = sum(p.stat().st_size for p in (work / "wx").iterdir())
         print(f"generated {stations:,} station files, {size / 1e6:,.0f} MB, "
               f"in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
-        with database(None) as url:
+        with throwaway_postgres("bench-pg-") as (_, server), _migrated(server.url()) as url:
+            clock = CpuClock(server)
             whole = run_ingest(url, work / "wx")
+            whole_cpu = clock.lap()
             total = whole["inserted"]
             print(f"1 shard (whole run, drop-key bulk): run {whole['run_s']:.1f} s, "
-                  f"{total / whole['run_s']:,.0f} rows/s, peak RSS {whole['rss_mb']:.0f} MB",
-                  flush=True)  # fmt: skip
+                  f"{total / whole['run_s']:,.0f} rows/s, peak RSS {whole['rss_mb']:.0f} MB, "
+                  f"CPU {whole_cpu}", flush=True)  # fmt: skip
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("TRUNCATE observation, weather_stats, station, ingest_file, "
                              "ingest_run")  # fmt: skip
                 conn.execute("VACUUM ANALYZE")
+            clock.lap()
             started = time.perf_counter()
             running = [start_ingest(url, work / "wx", f"{i}/2") for i in range(2)]
             codes = [p.wait() for p in running]
             both = time.perf_counter() - started
+            both_cpu = clock.lap()
             with psycopg.connect(url) as conn:
                 found = conn.execute("SELECT count(*) FROM observation").fetchone()
             count = found[0] if found else 0
             print(f"2 shards at once (keyed COPY each): {both:.1f} s (commands, exit {codes}), "
-                  f"{total / both:,.0f} rows/s, {count:,} rows", flush=True)  # fmt: skip
+                  f"{total / both:,.0f} rows/s, {count:,} rows, CPU {both_cpu}",
+                  flush=True)  # fmt: skip
             bare = streamed_floor(url, work / "wx")
         print(f"bare floor: {bare['total_s']:.1f} s (COPY {bare['copy_s']:.1f} s, primary key "
               f"{bare['key_s']:.1f} s, GROUP BY {bare['stats_s']:.1f} s), "
               f"{total / bare['total_s']:,.0f} rows/s")  # fmt: skip
         print(f"ours / floor: 1 shard {whole['run_s'] / bare['total_s']:.2f}, "
               f"2 shards {both / bare['total_s']:.2f}")  # fmt: skip
+        per_shard = max(both_cpu.ingest / 2, both_cpu.database / 2)
+        print(f"2 shards with a core each for parsing and for their backend: about "
+              f"{per_shard:.1f} s (the busier half of their CPU), "
+              f"{total / per_shard:,.0f} rows/s")  # fmt: skip
         print(load_line())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class Cpu:
+    """CPU seconds (user + system) spent between two laps."""
+
+    ingest: float
+    database: float
+
+    def __str__(self) -> str:
+        return f"{self.ingest:.1f} s ingest + {self.database:.1f} s PostgreSQL"
+
+
+class CpuClock:
+    """CPU of this process's finished children (the ingest commands) and of a PostgreSQL server."""
+
+    def __init__(self, server: EmbeddedPostgres) -> None:
+        pid = server.pid()
+        assert pid is not None
+        self.postmaster = psutil.Process(pid)
+        self.last = self._now()
+
+    def lap(self) -> Cpu:
+        now = self._now()
+        spent = Cpu(now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        return spent
+
+    def _now(self) -> tuple[float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times = self.postmaster.cpu_times()
+        database = times.user + times.system + times.children_user + times.children_system
+        for process in self.postmaster.children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                live = process.cpu_times()
+                database += live.user + live.system
+        return children.ru_utime + children.ru_stime, database
 
 
 def scale() -> None:
