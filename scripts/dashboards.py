@@ -404,7 +404,8 @@ def ingest_dashboard() -> dash.Dashboard:
             "short",
             [
                 (
-                    f'sum by (shard) (weather_warehouse_ingest_rows{{{INGEST},outcome="inserted"}})',
+                    "sum by (shard) "
+                    f'(weather_warehouse_ingest_rows{{{INGEST},outcome="inserted"}})',
                     "shard {{shard}}",
                 )
             ],

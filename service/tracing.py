@@ -65,11 +65,11 @@ def instrument(app: Starlette, ratio: float) -> None:
 class SampledTracing(OpenTelemetryMiddleware):
     """The OpenTelemetry ASGI middleware for the requests the gate samples; none for the rest."""
 
-    def __init__(self, app: ASGIApp, *, ratio: float, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, /, *, ratio: float, **options: Any) -> None:
         super().__init__(app, **options)
         self.ratio = ratio
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.sampled(scope):
             await super().__call__(scope, receive, send)
             return
