@@ -12,18 +12,11 @@ import csv
 from collections.abc import Iterator
 
 from ingest_job.formats import dates, elements
-from ingest_job.formats.base import LineParser, Parsed, payloads, shown, split_lines
+from ingest_job.formats.base import LineParser, Parsed, shown, split_lines
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_csv"
 HEADER = ("ID", "DATE", "ELEMENT", "DATA_VALUE", "M_FLAG", "Q_FLAG", "S_FLAG", "OBS_TIME")
-
-
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse a whole by-station CSV file."""
-    parser = Parser(name)
-    parser.result.payload = b"".join(payloads(parser, [data]))
-    return parser.result
 
 
 class Parser(LineParser):
