@@ -234,7 +234,7 @@ _NAME_OR_ID: LiteralString = (
     "((station_id ~>=~ %s AND station_id ~<~ %s)"
     " OR to_tsvector('simple', coalesce(name, '')) @@ to_tsquery('simple', %s))"
 )
-# Haversine on the mean Earth radius (service.geo.haversine_km); the point's
+# Haversine on the mean Earth radius (service.endpoints.geo.haversine_km); the point's
 # latitude, latitude again and longitude are the first three parameters.
 _NEAR: LiteralString = (
     "SELECT * FROM (SELECT station_id, name, state, latitude, longitude, elevation_m,"

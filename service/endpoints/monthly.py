@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, listing, queries
+from service import queries
+from service.lists import csv_stream, listing
 from service.models import MonthlyStatsPageImperial, MonthlyStatsPageMetric, MonthlyStatsQuery
 from service.openapi import Operation
 from service.units import Units, c_to_c, c_to_f, cm_to_cm, cm_to_in

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, listing, queries
+from service import queries
+from service.lists import csv_stream, listing
 from service.models import YieldPageImperial, YieldPageMetric, YieldQuery
 from service.openapi import Operation
 from service.units import Units, kt_to_thousand_bushels

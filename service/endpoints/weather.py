@@ -8,7 +8,8 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import listing, queries
+from service import queries
+from service.lists import listing
 from service.models import WeatherPageImperial, WeatherPageMetric, WeatherQuery
 from service.openapi import Operation
 from service.units import (

@@ -18,7 +18,10 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, geo, listing, queries
+from service import queries
+from service.endpoints import geo
+from service.endpoints.stations import station_imperial, station_metric
+from service.lists import csv_stream, listing
 from service.models import (
     NearestQuery,
     NearStationPageImperial,
@@ -28,7 +31,6 @@ from service.models import (
     StationSearchQuery,
 )
 from service.openapi import Operation
-from service.stations import station_imperial, station_metric
 from service.units import Units
 
 Row = tuple[Any, ...]

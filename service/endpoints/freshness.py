@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import caching, csv_stream, listing, negotiation, queries
+from service import caching, queries
+from service.lists import csv_stream, listing, negotiation
 from service.models import (
     Format,
     FreshnessQuery,
