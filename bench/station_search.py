@@ -33,9 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from bench.measure import print_machine  # noqa: E402
 from bench.servers import load, throwaway_postgres  # noqa: E402
-from service import queries, station_search  # noqa: E402
+from service import queries  # noqa: E402
+from service.endpoints import station_search  # noqa: E402
 from service.endpoints.geo import circle_boxes  # noqa: E402
-from service.models import NearestQuery, StationSearchQuery  # noqa: E402
+from service.params import NearestQuery, StationSearchQuery  # noqa: E402
 from tests.api.stations_inventory import US_BOX, random_stations, write_inventory  # noqa: E402
 
 INDEXES = ("station_id_prefix_idx", "station_name_words_idx", "station_position_idx")

@@ -17,14 +17,9 @@ from starlette.routing import Route
 
 from service import caching, queries
 from service.lists import csv_stream, listing, negotiation
-from service.models import (
-    Format,
-    FreshnessQuery,
-    FreshnessReport,
-    FreshnessStationsQuery,
-    StationFreshnessPage,
-)
+from service.models import FreshnessReport, StationFreshnessPage
 from service.openapi import Operation
+from service.params import Format, FreshnessQuery, FreshnessStationsQuery
 from service.state import AppState
 from service.units import Units
 

@@ -35,8 +35,9 @@ from starlette.routing import Route
 
 from ingest_job import formats
 from service.lists.listing import parse_query
-from service.models import UploadAccepted, UploadQuery
+from service.models import UploadAccepted
 from service.openapi import Operation
+from service.params import UploadQuery
 from service.problems import RETRY_AFTER_S, ApiProblem, bad_parameter
 from warehouse.errors import ConfigError, WarehouseError, read_secret_file
 from warehouse.s3 import s3_client

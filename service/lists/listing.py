@@ -28,7 +28,7 @@ from service.lists import csv_stream, ndjson, negotiation
 from service.lists.pagination import Cursors, scope_of
 from service.lists.response_cache import Page
 from service.middleware import forwarded
-from service.models import Format, ListQuery
+from service.params import Format, ListQuery
 from service.problems import bad_parameter, from_validation
 from service.queries import Conn
 from service.state import AppState

@@ -10,7 +10,7 @@ import pytest
 from service import units
 from service.lists import negotiation
 from service.lists.pagination import Cursors, scope_of
-from service.models import Format
+from service.params import Format
 from service.problems import ApiProblem
 
 BOTH = (Format.json, Format.csv)
