@@ -13,7 +13,7 @@ from array import array
 from datetime import date
 
 from ingest_job.formats import elements
-from ingest_job.formats.base import MISSING, LineParser, Parsed
+from ingest_job.formats.base import MISSING, Parsed
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_dly"
@@ -24,21 +24,16 @@ _LINE_LENGTH = _HEAD + 31 * _BLOCK
 Key = tuple[str, int, int, str]  # station, year, month, element
 
 
-class Parser(LineParser):
+class Parser(elements.DailyParser):
     """A ``.dly`` file, block by block; rows go out at a change of station and month."""
 
     format = FORMAT
-    table = "observation"
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.days = elements.DayRows(self.result)
         # (station, year) -> the line of each month's TMAX, TMIN, PRCP (0: not yet).
         self.first_lines: dict[tuple[str, int], array[int]] = {}
         self.group: tuple[str, int, int] | None = None
-
-    def finish(self) -> bytes:
-        return self.days.flush()
 
     def line(self, number: int, raw: bytes, out: list[bytes]) -> None:
         result = self.result
