@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from warehouse.errors import ExitCode, WarehouseError
 
 Table = Literal["observation", "crop_yield", "station"]
+K = TypeVar("K")
 
 # The column order of each table's COPY rows.
 COLUMNS: dict[Table, tuple[str, ...]] = {
@@ -127,8 +128,13 @@ class LineParser:
         return b""
 
 
-class RowPerLine(LineParser):
-    """A format whose every good line is one row of its table."""
+class RowPerLine(LineParser, Generic[K]):
+    """A format whose every good line is one row of its table, each with a key of its own."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        # The line each key was first seen on: a second one is refused, naming it.
+        self.seen: dict[K, int] = {}
 
     def line(self, number: int, raw: bytes, out: list[bytes]) -> None:
         row = self.row(number, raw)

@@ -21,15 +21,11 @@ _UNKNOWN_ELEVATION = -999.9
 _MIN_LENGTH = 41
 
 
-class Parser(RowPerLine):
+class Parser(RowPerLine[str]):
     """The inventory, block by block (it remembers the station ids it has seen)."""
 
     format = FORMAT
     table = "station"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.seen: dict[str, int] = {}
 
     def row(self, number: int, raw: bytes) -> tuple[object, ...] | None:
         return _line(number, raw, self.seen, self.result)

@@ -23,15 +23,11 @@ def looks_like(head: bytes) -> bool:
     return False
 
 
-class Parser(RowPerLine):
+class Parser(RowPerLine[int]):
     """A yield file, block by block."""
 
     format = FORMAT
     table = "crop_yield"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.seen: dict[int, int] = {}
 
     def row(self, number: int, raw: bytes) -> tuple[object, ...] | None:
         fields = raw.split()
