@@ -240,9 +240,9 @@ class Run:
             if self.shard.whole:
                 self.report.station_years_recomputed += stats.recompute_all(self.conn)
                 return
-            ids = [str(r[0]) for r in self.conn.execute("SELECT station_id FROM station")]
-            mine = [i for i in ids if self.shard.owns(i)]
-            self.report.station_years_recomputed += stats.recompute_stations(self.conn, mine)
+            self.report.station_years_recomputed += stats.recompute_owned(
+                self.conn, self.shard.owns
+            )
 
     def prune_audit(self) -> None:
         """Delete audit rows past ``INGEST_AUDIT_RETENTION_DAYS`` (shard 0 or a whole run)."""

@@ -12,7 +12,7 @@ row's first/last date and observation count are kept in step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import psycopg
 from psycopg import sql
@@ -255,3 +255,9 @@ def recompute_all(conn: Connection) -> int:
     conn.execute(_DELETE_ORPHAN_MONTHS)
     conn.execute("DROP TABLE year_figures, month_figures, month_sums")
     return count
+
+
+def recompute_owned(conn: Connection, owns: Callable[[str], bool]) -> int:
+    """Every statistic of the stations ``owns`` accepts (a shard's ``--recompute-stats``)."""
+    ids = [str(row[0]) for row in conn.execute("SELECT station_id FROM station")]
+    return recompute_stations(conn, [i for i in ids if owns(i)])
