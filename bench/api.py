@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.measure import PeakRss, Target, find_wrk, print_machine, run_wrk  # noqa: E402
 from bench.servers import Api, load, serving, throwaway_postgres  # noqa: E402
-from service.pagination import Cursors, scope_of  # noqa: E402
+from service.lists.pagination import Cursors, scope_of  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
 
 SECRET = "bench-cursor-secret"

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from command import sample_data
-from command.postgres_server import free_port
+from warehouse.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -20,11 +20,12 @@ import psutil
 import psycopg
 from pydantic import SecretStr
 
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from ingest_job.run import ingest
 from tests.harness.postgres import running_server
 from tests.harness.process import wait_until_up
 from warehouse import migrate
+from warehouse.ports import free_port
 from warehouse.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

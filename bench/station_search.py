@@ -7,7 +7,7 @@ Prints figures; asserts nothing (speed is measured, not asserted).
 1. Starts a throwaway PostgreSQL and loads a generated ``ghcnd-stations.txt``
    (half the stations in the continental US, as dense as GHCN-Daily there,
    half uniform on the globe) through the ingest job, as production does.
-2. Times the queries the API runs (``service.station_search``, over one
+2. Times the queries the API runs (``service.endpoints.station_search``, over one
    connection, no HTTP): nearest 10 and 100 to random points, id prefix,
    name words, a bounding box; p50/p99/max in ms.
 3. Shows the plan of a nearest query, drops the search indexes of migration
@@ -33,9 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from bench.measure import print_machine  # noqa: E402
 from bench.servers import load, throwaway_postgres  # noqa: E402
-from service import queries, station_search  # noqa: E402
-from service.geo import circle_boxes  # noqa: E402
-from service.models import NearestQuery, StationSearchQuery  # noqa: E402
+from service import queries  # noqa: E402
+from service.endpoints import station_search  # noqa: E402
+from service.endpoints.geo import circle_boxes  # noqa: E402
+from service.params import NearestQuery, StationSearchQuery  # noqa: E402
 from tests.api.stations_inventory import US_BOX, random_stations, write_inventory  # noqa: E402
 
 INDEXES = ("station_id_prefix_idx", "station_name_words_idx", "station_position_idx")

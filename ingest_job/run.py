@@ -14,11 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import psycopg
 
-from ingest_job import formats, load, metrics, stats
+from ingest_job import bulk, formats, ledger, load, metrics, shards, stats
 from ingest_job import sources as sources_module
 from ingest_job.formats import Parsed, UnrecognisedFile
 from ingest_job.progress import Progress
-from ingest_job.report import FileResult, RunReport, utcnow
+from ingest_job.report import FileResult, RunReport
+from ingest_job.shards import WHOLE, ForeignStations, Shard
 from warehouse import db, tracing
 from warehouse.errors import (
     ConfigError,
@@ -59,7 +60,7 @@ def ingest(
     sources: Sequence[str],
     *,
     recompute_stats: bool = False,
-    shard: load.Shard = load.WHOLE,
+    shard: Shard = WHOLE,
     reload: bool = False,
 ) -> RunReport:
     """Run the ingest job over ``sources`` (folders, files, ``s3://bucket/prefix``).
@@ -75,14 +76,14 @@ def ingest(
     report = RunReport(source=" ".join(sources), shard=None if shard.whole else str(shard))
     _stop.clear()
     with db.connect(settings, autocommit=True, application_name="weather-warehouse-ingest") as conn:
-        if not load.try_lock(conn, shard):
+        if not shards.try_lock(conn, shard):
             what = "another ingest run holds the lock" if shard.whole else (
                 f"another ingest run holds the lock of shard {shard.index}, the whole run or"
                 " another shard count"
             )  # fmt: skip
             report.abort(
                 ExitCode.LOCK_HELD,
-                f"{what} ({load.lock_holder(conn, shard)}); this run did nothing",
+                f"{what} ({shards.lock_holder(conn, shard)}); this run did nothing",
             )
             report.finish()
             log.warning(report.error, extra=report.summary())
@@ -94,15 +95,13 @@ def ingest(
             )  # fmt: skip
         finally:
             if not conn.broken:
-                load.unlock(conn, shard)
+                shards.unlock(conn, shard)
     tracing.annotate(**{f"ingest.{key}": value for key, value in report.summary().items()})
     metrics.publish(settings, report)
     return report
 
 
-def check(
-    settings: Settings, sources: Sequence[str], *, shard: load.Shard = load.WHOLE
-) -> RunReport:
+def check(settings: Settings, sources: Sequence[str], *, shard: Shard = WHOLE) -> RunReport:
     """``ingest --dry-run``: read and parse every file as a run would; write nothing anywhere.
 
     No database is needed. Each file is reported (checked, rejected with its
@@ -120,9 +119,7 @@ def check(
         return report
     progress = Progress(len(files), settings.log_format)
     for file in files:
-        result = FileResult(
-            uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
-        )
+        result = FileResult.failed(file.uri, file.size)
         if _size_ok(file, result, settings):
             try:
                 parser = _open(file, result)
@@ -130,7 +127,7 @@ def check(
                     parsed, chunks = parser
                     for _ in formats.payloads(parsed, chunks):
                         pass
-                    _counts(parsed.result, result)
+                    result.count(parsed.result)
                     if parsed.result.ok:
                         result.status = "checked"
                     else:
@@ -152,13 +149,13 @@ def _locked_run(
     report: RunReport,
     *,
     recompute_stats: bool,
-    shard: load.Shard,
+    shard: Shard,
     reload: bool,
 ) -> None:
     load.prepare_session(conn)
-    if abandoned := load.abandon_stale_runs(conn, shard):
+    if abandoned := ledger.abandon_stale_runs(conn, shard):
         log.warning("marked runs left unfinished as failed", extra={"runs": abandoned})
-    report.run_id = load.start_run(conn, report.source, shard)
+    report.run_id = ledger.start_run(conn, report.source, shard)
     with conn.transaction():
         # Station-years that lost rows to a DELETE since the last run.
         report.station_years_recomputed += stats.recompute_stale(conn)
@@ -174,11 +171,11 @@ def _locked_run(
         report.abort(exit_code_of(exc), f"run interrupted: {type(exc).__name__}: {exc}")
         report.finish()
         if not conn.broken:
-            load.finish_run(conn, report)
+            ledger.finish_run(conn, report)
         run.progress.finish(report)
         raise
     report.finish()
-    load.finish_run(conn, report)
+    ledger.finish_run(conn, report)
     run.progress.finish(report)
 
 
@@ -200,7 +197,7 @@ class Run:
         settings: Settings,
         report: RunReport,
         *,
-        shard: load.Shard = load.WHOLE,
+        shard: Shard = WHOLE,
         reload: bool = False,
     ) -> None:
         self.conn = conn
@@ -210,7 +207,7 @@ class Run:
         self.reload = reload
         self.run_id = report.run_id or 0
         self.progress = Progress(0, settings.log_format)
-        self.known: dict[str, load.Known] = {}
+        self.known: dict[str, ledger.Known] = {}
         # Ledger rows of files not loaded (skipped, rejected, failed), written in batches.
         self.unrecorded: list[FileResult] = []
 
@@ -223,13 +220,13 @@ class Run:
         self.progress = Progress(len(files), self.settings.log_format)
         empty = load.is_empty(self.conn)
         if not self.reload:
-            self.known = load.known_files(self.conn, [f.uri for f in files])
+            self.known = ledger.known_files(self.conn, [f.uri for f in files])
         try:
             pending = files
             if len(files) > 1 and empty:
                 try:
                     pending = self._bulk(files)
-                except load.BulkUnavailable as exc:
+                except bulk.BulkUnavailable as exc:
                     log.warning("first load merges file by file", extra={"reason": str(exc)})
             for file in pending:
                 self._load_one(file)
@@ -243,16 +240,16 @@ class Run:
             if self.shard.whole:
                 self.report.station_years_recomputed += stats.recompute_all(self.conn)
                 return
-            ids = [str(r[0]) for r in self.conn.execute("SELECT station_id FROM station")]
-            mine = [i for i in ids if self.shard.owns(i)]
-            self.report.station_years_recomputed += stats.recompute_stations(self.conn, mine)
+            self.report.station_years_recomputed += stats.recompute_owned(
+                self.conn, self.shard.owns
+            )
 
     def prune_audit(self) -> None:
         """Delete audit rows past ``INGEST_AUDIT_RETENTION_DAYS`` (shard 0 or a whole run)."""
         days = self.settings.ingest_audit_retention_days
         if days > 0:
             try:
-                deleted = load.prune_audit(self.conn, days)
+                deleted = ledger.prune_audit(self.conn, days)
             except psycopg.errors.InsufficientPrivilege:
                 log.warning("audit retention skipped: the ingest user may not delete ingest_file")
                 return
@@ -263,7 +260,7 @@ class Run:
     def _bulk(self, files: list[sources_module.SourceFile]) -> list[sources_module.SourceFile]:
         """Load what can go in one bulk transaction; return the files left for one-by-one."""
         later: list[sources_module.SourceFile] = []
-        with load.bulk_load(self.conn, self.run_id, keyed=not self.shard.whole) as bulk:
+        with bulk.bulk_load(self.conn, self.run_id, keyed=not self.shard.whole) as batch:
             for file in files:
                 if _stop.is_set():
                     raise Terminated(
@@ -276,18 +273,18 @@ class Run:
                 result, parsed = self._prepare(file)
                 if parsed is None:
                     self._done(result)
-                elif bulk.accepts(parsed):
+                elif batch.accepts(parsed):
                     # Counted as loaded once the transaction has committed, not before.
                     result.status = "loaded"
-                    bulk.add(parsed, result)
+                    batch.add(parsed, result)
                 else:
                     # Not observations, or a station already in the batch:
                     # merged one by one once the batch is in.
                     later.append(file)
-        for result in bulk.loaded:
+        for result in batch.loaded:
             self._done(result)
-        self.report.station_years_recomputed += bulk.station_years
-        log.debug("bulk load committed", extra={"stations": len(bulk.stations)})
+        self.report.station_years_recomputed += batch.station_years
+        log.debug("bulk load committed", extra={"stations": len(batch.stations)})
         return later
 
     @tracing.traced("ingest.file")
@@ -297,9 +294,7 @@ class Run:
             raise Terminated(
                 "stopped by a signal (SIGTERM) before its next file; the files before it are loaded"
             )
-        result = FileResult(
-            uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
-        )
+        result = FileResult.failed(file.uri, file.size)
         if not self._settled_unread(file, result):
             try:
                 result.checksum = file.checksum()  # S3: the ETag; local: one pass of SHA-256
@@ -308,8 +303,7 @@ class Run:
                     if opened is not None:
                         self._stream(*opened, result)
             except sources_module.ReadFailed as exc:
-                result.status, result.error = "failed", exc.message
-                result.rows_inserted = result.rows_updated = 0
+                result.not_loaded("failed", exc.message)
         self._done(result)
 
     def _stream(
@@ -327,20 +321,16 @@ class Run:
                 result,
                 shard=self.shard,
             )
-        except load.ForeignStations as exc:
-            result.status, result.error = "rejected", exc.message
-            result.rows_inserted = result.rows_updated = 0
+        except ForeignStations as exc:
+            result.not_loaded("rejected", exc.message)
             return
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # A value the parser let through but the database refuses: the
             # file fails alone, rolled back whole.
-            result.status, result.error = (
-                "failed",
-                f"{parsed.name}: the database refused it: {first_line(exc)}",
-            )
-            result.rows_inserted = result.rows_updated = 0
+            refused = f"{parsed.name}: the database refused it: {first_line(exc)}"
+            result.not_loaded("failed", refused)
             return
-        _counts(parsed, result)
+        result.count(parsed)
         if merged is None:
             result.status, result.error = "rejected", parsed.summary()
             result.rows_rejected = parsed.lines_rejected
@@ -351,9 +341,7 @@ class Run:
     def _prepare(self, file: sources_module.SourceFile) -> tuple[FileResult, Parsed | None]:
         """A small file for the bulk load: read whole, skip if already loaded, parse."""
         tracing.annotate(**{"ingest.file.uri": file.uri, "ingest.file.bytes": file.size})
-        result = FileResult(
-            uri=file.uri, status="failed", started_at=utcnow(), size_bytes=file.size
-        )
+        result = FileResult.failed(file.uri, file.size)
         if self._settled_unread(file, result):
             return result, None
         try:
@@ -369,7 +357,7 @@ class Run:
         except UnrecognisedFile as exc:
             result.status, result.error = "rejected", exc.message
             return result, None
-        _counts(parsed, result)
+        result.count(parsed)
         if problem := self._refusal(parsed):
             result.status, result.error = "rejected", problem
             result.rows_rejected = parsed.lines_rejected
@@ -381,7 +369,7 @@ class Run:
         if not parsed.ok:
             return parsed.summary()
         if parsed.table == "observation" and (others := self.shard.foreign(parsed.stations)):
-            return load.ForeignStations(parsed.name, others).message
+            return ForeignStations(parsed.name, others).message
         return None
 
     def _settled_unread(self, file: sources_module.SourceFile, result: FileResult) -> bool:
@@ -426,7 +414,7 @@ class Run:
 
     def _flush(self) -> None:
         if self.unrecorded and not self.conn.broken:
-            load.record(self.conn, self.run_id, self.unrecorded)
+            ledger.record(self.conn, self.run_id, self.unrecorded)
             self.unrecorded = []
 
 
@@ -459,19 +447,11 @@ def _open(
     return parser, itertools.chain([first], chunks)
 
 
-def _counts(parsed: Parsed, result: FileResult) -> None:
-    result.format = parsed.format
-    if parsed.table == "observation":
-        result.stations = sorted(parsed.stations)
-    result.rows_read = parsed.rows + parsed.lines_rejected
-    result.values_rejected_qc = parsed.values_rejected_qc
-
-
-def _in_shard(file: sources_module.SourceFile, shard: load.Shard) -> bool:
+def _in_shard(file: sources_module.SourceFile, shard: Shard) -> bool:
     """Whether ``file`` is this shard's: by the station it is named for; others go to shard 0.
 
     Its rows must be its station's too: a file holding other shards' stations
-    is rejected when parsed (load.ForeignStations).
+    is rejected when parsed (shards.ForeignStations).
     """
     if shard.whole:
         return True

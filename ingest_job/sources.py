@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest_job.formats.base import BLOCK_BYTES
 from warehouse.errors import ExitCode, SourceUnreachable, WarehouseError
+from warehouse.s3 import s3_client
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -123,18 +124,6 @@ def _local_file(path: Path) -> SourceFile:
             raise ReadFailed(f"{path}: cannot be read: {exc.strerror}") from None
 
     return SourceFile(uri=str(path), size=path.stat().st_size, etag=None, opener=opener)
-
-
-def s3_client(settings: Settings) -> S3Client:
-    """A boto3 S3 client: endpoint from the settings, anonymous if ``S3_UNSIGNED``."""
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
-
-    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10)
-    if settings.s3_unsigned:
-        config = config.merge(Config(signature_version=UNSIGNED))
-    return boto3.client("s3", endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 def _pages_s3(source: str, settings: Settings) -> Iterator[list[SourceFile]]:

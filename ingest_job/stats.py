@@ -12,7 +12,7 @@ row's first/last date and observation count are kept in step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import psycopg
 from psycopg import sql
@@ -95,37 +95,34 @@ JOIN observation o
 GROUP BY t.station_id, t.month
 """).format(figures=_FIGURES)
 
-_UPSERT_STATS = """
-INSERT INTO weather_stats AS w (station_id, year, avg_max_temp_c, avg_min_temp_c,
-    total_precip_cm, max_temp_days, min_temp_days, precip_days, computed_at)
-SELECT station_id, year, avg_max_temp_c, avg_min_temp_c, total_precip_cm,
-       max_temp_days, min_temp_days, precip_days, now()
-FROM year_figures
-ON CONFLICT (station_id, year) DO UPDATE SET
-    avg_max_temp_c  = excluded.avg_max_temp_c,
-    avg_min_temp_c  = excluded.avg_min_temp_c,
-    total_precip_cm = excluded.total_precip_cm,
-    max_temp_days   = excluded.max_temp_days,
-    min_temp_days   = excluded.min_temp_days,
-    precip_days     = excluded.precip_days,
-    computed_at     = excluded.computed_at
-"""
+_STATISTICS = ("avg_max_temp_c", "avg_min_temp_c", "total_precip_cm",
+               "max_temp_days", "min_temp_days", "precip_days")  # fmt: skip
 
-_UPSERT_MONTHLY = """
-INSERT INTO monthly_stats AS m (station_id, year, month, avg_max_temp_c, avg_min_temp_c,
-    total_precip_cm, max_temp_days, min_temp_days, precip_days, computed_at)
-SELECT station_id, year, month, avg_max_temp_c, avg_min_temp_c, total_precip_cm,
-       max_temp_days, min_temp_days, precip_days, now()
-FROM month_figures
-ON CONFLICT (station_id, year, month) DO UPDATE SET
-    avg_max_temp_c  = excluded.avg_max_temp_c,
-    avg_min_temp_c  = excluded.avg_min_temp_c,
-    total_precip_cm = excluded.total_precip_cm,
-    max_temp_days   = excluded.max_temp_days,
-    min_temp_days   = excluded.min_temp_days,
-    precip_days     = excluded.precip_days,
-    computed_at     = excluded.computed_at
-"""
+
+def _upsert(table: str, key: tuple[str, ...], figures: str) -> sql.Composed:
+    """Write a period's figures into its statistics table: one shape for years and months."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, (*key, *_STATISTICS)))
+    updates = sql.SQL(",\n    ").join(
+        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
+        for c in (*_STATISTICS, "computed_at")
+    )
+    return sql.SQL("""
+INSERT INTO {table} ({columns}, computed_at)
+SELECT {columns}, now()
+FROM {figures}
+ON CONFLICT ({key}) DO UPDATE SET
+    {updates}
+""").format(
+        table=sql.Identifier(table),
+        columns=columns,
+        figures=sql.Identifier(figures),
+        key=sql.SQL(", ").join(map(sql.Identifier, key)),
+        updates=updates,
+    )
+
+
+_UPSERT_STATS = _upsert("weather_stats", ("station_id", "year"), "year_figures")
+_UPSERT_MONTHLY = _upsert("monthly_stats", ("station_id", "year", "month"), "month_figures")
 
 _DELETE_ORPHAN_MONTHS = """
 DELETE FROM monthly_stats m
@@ -258,3 +255,9 @@ def recompute_all(conn: Connection) -> int:
     conn.execute(_DELETE_ORPHAN_MONTHS)
     conn.execute("DROP TABLE year_figures, month_figures, month_sums")
     return count
+
+
+def recompute_owned(conn: Connection, owns: Callable[[str], bool]) -> int:
+    """Every statistic of the stations ``owns`` accepts (a shard's ``--recompute-stats``)."""
+    ids = [str(row[0]) for row in conn.execute("SELECT station_id FROM station")]
+    return recompute_stations(conn, [i for i in ids if owns(i)])

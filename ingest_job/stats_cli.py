@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from ingest_job import load, stats
+from ingest_job import load, shards, stats
 from warehouse import db
 from warehouse.errors import ConfigError, ExitCode
 from warehouse.settings import Settings
@@ -33,10 +33,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("stats: nothing to do (pass --recompute)")
     started = time.perf_counter()
     with db.connect(settings, autocommit=True, application_name="weather-warehouse-stats") as conn:
-        if not load.try_lock(conn):
+        if not shards.try_lock(conn):
             print(
                 "weather-warehouse stats: an ingest run holds the lock "
-                f"({load.lock_holder(conn)}); nothing recomputed",
+                f"({shards.lock_holder(conn)}); nothing recomputed",
                 file=sys.stderr,
             )
             return int(ExitCode.LOCK_HELD)
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             with conn.transaction():
                 count = stats.recompute_all(conn)
         finally:
-            load.unlock(conn)
+            shards.unlock(conn)
     seconds = round(time.perf_counter() - started, 3)
     if sys.stdout.isatty():
         print(f"recomputed {count:,} station-years in {seconds} s")

@@ -34,7 +34,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
     from service.server import GracefulServer
     from warehouse import tracing
 
-    # The API samples at its request gate (service.tracing), before any span exists.
+    # The API samples at its request gate (service.middleware.tracing), before any span exists.
     tracing.setup(settings, "weather-warehouse-api", sampled_by_caller=True)
 
     config = uvicorn.Config(
@@ -48,7 +48,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
         access_log=False,  # the app writes its own, with the request id
         log_config=None,  # keep warehouse.logs' one handler
         server_header=False,
-        # The app applies X-Forwarded-* itself (service.forwarded), from the
+        # The app applies X-Forwarded-* itself (service.middleware.forwarded), from the
         # same FORWARDED_ALLOW_IPS, once it knows whether the peer is trusted.
         proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from service.forwarded import UNCHECKED_PATHS
+from service.middleware.forwarded import UNCHECKED_PATHS
 from service.models import Problem
 
 REF = "#/components/schemas/{model}"
@@ -99,7 +99,7 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     # draft-ietf-httpapi-ratelimit-headers, on every /api/ answer when the rate
-    # limit is on (service.ratelimit).
+    # limit is on (service.middleware.ratelimit).
     "RateLimit-Policy": {
         "description": 'The quota: `"per-client";q=<requests>;w=<seconds>` (per replica).',
         "schema": {"type": "string"},
@@ -206,7 +206,7 @@ def _operation(
         }
     for code in op.problems:
         responses[str(code)] = _problem_response(code)
-    if op.path not in UNCHECKED_PATHS:  # a host that is not served (service.forwarded)
+    if op.path not in UNCHECKED_PATHS:  # a host that is not served (service.middleware.forwarded)
         responses["421"] = _problem_response(421)
     if op.path.startswith("/api/"):
         # Only when RATE_LIMIT_REQUESTS is set, but a client should be ready for it.

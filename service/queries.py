@@ -152,6 +152,18 @@ async def weather(
     return await _fetch(conn, _WEATHER, conditions, order, limit)
 
 
+def _period_conditions(
+    stations: Sequence[str], first_year: int | None, last_year: int | None
+) -> list[tuple[LiteralString, Sequence[Any]]]:
+    """The filters the yearly and the monthly statistics share: stations and years."""
+    conditions = _station_condition(stations)
+    if first_year is not None:
+        conditions.append(("year >= %s", (first_year,)))
+    if last_year is not None:
+        conditions.append(("year <= %s", (last_year,)))
+    return conditions
+
+
 async def stats(
     conn: Conn,
     *,
@@ -162,11 +174,7 @@ async def stats(
     limit: int,
 ) -> list[tuple[str, int, Decimal | None, Decimal | None, Decimal | None, int, int, int]]:
     """Yearly statistics in (station_id, year) order, after the key ``after``."""
-    conditions = _station_condition(stations)
-    if first_year is not None:
-        conditions.append(("year >= %s", (first_year,)))
-    if last_year is not None:
-        conditions.append(("year <= %s", (last_year,)))
+    conditions = _period_conditions(stations, first_year, last_year)
     if after is not None:
         conditions.append(("(station_id, year) > (%s, %s)", after))
     return await _fetch(conn, _STATS, conditions, "ORDER BY station_id, year LIMIT %s", limit)
@@ -183,11 +191,7 @@ async def monthly_stats(
     limit: int,
 ) -> list[tuple[Any, ...]]:
     """Monthly statistics in (station_id, year, month) order, after the key ``after``."""
-    conditions = _station_condition(stations)
-    if first_year is not None:
-        conditions.append(("year >= %s", (first_year,)))
-    if last_year is not None:
-        conditions.append(("year <= %s", (last_year,)))
+    conditions = _period_conditions(stations, first_year, last_year)
     if month is not None:
         conditions.append(("month = %s", (month,)))
     if after is not None:
@@ -234,7 +238,7 @@ _NAME_OR_ID: LiteralString = (
     "((station_id ~>=~ %s AND station_id ~<~ %s)"
     " OR to_tsvector('simple', coalesce(name, '')) @@ to_tsquery('simple', %s))"
 )
-# Haversine on the mean Earth radius (service.geo.haversine_km); the point's
+# Haversine on the mean Earth radius (service.endpoints.geo.haversine_km); the point's
 # latitude, latitude again and longitude are the first three parameters.
 _NEAR: LiteralString = (
     "SELECT * FROM (SELECT station_id, name, state, latitude, longitude, elevation_m,"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.caching import FreshnessCache
-from service.exports import ExportSlots
-from service.pagination import Cursors
-from service.response_cache import ResponseCache
+from service.lists.exports import ExportSlots
+from service.lists.pagination import Cursors
+from service.lists.response_cache import ResponseCache
 from warehouse.db import BoundedPool
 from warehouse.settings import Settings
 

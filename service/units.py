@@ -33,6 +33,8 @@ STATS_TEMP_PLACES = 6
 STATS_CM_PLACES = 2
 STATS_IN_PLACES = 3
 KT_TO_THOUSAND_BUSHELS = 1_000 / 25.401_168  # 1 bushel of shelled corn = 56 lb = 25.4 kg
+KM_PER_MILE = 1.609344
+DISTANCE_PLACES = 3
 
 
 def _memo(convert: Callable[[int], float]) -> Callable[[int | None], float | None]:
@@ -83,3 +85,13 @@ def m_to_ft(value: float | None) -> float | None:
 def kt_to_thousand_bushels(value: int) -> int:
     """Corn grain in thousands of metric tons, as thousands of bushels (56 lb)."""
     return round(value * KT_TO_THOUSAND_BUSHELS)
+
+
+def km_to_km(value: float) -> float:
+    """A distance in km, rounded for display."""
+    return round(value, DISTANCE_PLACES)
+
+
+def km_to_mi(value: float) -> float:
+    """A distance in km, as miles."""
+    return round(value / KM_PER_MILE, DISTANCE_PLACES)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import psycopg
 
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from tests import cli
+from warehouse.ports import free_port
 
 SECRET = "s3cr3t-Do-Not-Print"
 

@@ -66,14 +66,6 @@ class MigrationFailed(WarehouseError):
     title = "Migration failed"
 
 
-class LockHeld(WarehouseError):
-    """Another process holds the advisory lock for this work."""
-
-    exit_code = ExitCode.LOCK_HELD
-    http_status = 409
-    title = "Busy"
-
-
 class SourceUnreachable(WarehouseError):
     """An ingest source (a folder, a bucket) cannot be listed or read."""
 

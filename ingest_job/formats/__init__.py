@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest_job.formats import ghcn_csv, ghcn_dly, ghcn_stations, station_txt, yield_txt
-from ingest_job.formats.base import LineError, LineParser, Parsed, UnrecognisedFile, payloads
+from ingest_job.formats.base import (
+    LineError,
+    LineParser,
+    Parsed,
+    UnrecognisedFile,
+    parse_whole,
+    payloads,
+)
 
 __all__ = [
     "OBSERVATION_FORMATS",
@@ -93,10 +100,7 @@ def parser(name: str, head: bytes) -> LineParser:
 
 def parse(name: str, data: bytes) -> Parsed:
     """Recognise and parse a whole file held in memory; ``payload`` has its rows if it is clean."""
-    found = parser(name, data)
-    payload = b"".join(payloads(found, [data]))
-    found.result.payload = payload if found.result.ok else b""
-    return found.result
+    return parse_whole(parser(name, data), data)
 
 
 def station_of(name: str) -> str | None:

@@ -16,14 +16,14 @@ be rejected whole), but the rest is still read to count the bad lines.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from warehouse.errors import ExitCode, WarehouseError
 
 Table = Literal["observation", "crop_yield", "station"]
+K = TypeVar("K")
 
 # The column order of each table's COPY rows.
 COLUMNS: dict[Table, tuple[str, ...]] = {
@@ -113,11 +113,45 @@ class LineParser:
 
     def feed(self, block: bytes, first_line: int) -> bytes:
         """COPY rows of a block of whole lines, the first numbered ``first_line``."""
+        out: list[bytes] = []
+        for number, raw in enumerate(split_lines(block), start=first_line):
+            if raw.strip():
+                self.line(number, raw, out)
+        return b"".join(out)
+
+    def line(self, number: int, raw: bytes, out: list[bytes]) -> None:
+        """Read one non-blank line; append to ``out`` the COPY rows it completes."""
         raise NotImplementedError
 
     def finish(self) -> bytes:
         """COPY rows held back until the end (the file was not empty)."""
         return b""
+
+
+class RowPerLine(LineParser, Generic[K]):
+    """A format whose every good line is one row of its table, each with a key of its own."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        # The line each key was first seen on: a second one is refused, naming it.
+        self.seen: dict[K, int] = {}
+
+    def line(self, number: int, raw: bytes, out: list[bytes]) -> None:
+        row = self.row(number, raw)
+        if row is not None:
+            out.append(copy_row(row))
+            self.result.rows += 1
+
+    def row(self, number: int, raw: bytes) -> tuple[object, ...] | None:
+        """The row of one non-blank line, or None when the line is rejected."""
+        raise NotImplementedError
+
+
+def parse_whole(parser: LineParser, data: bytes) -> Parsed:
+    """Feed a whole file held in memory to ``parser``; ``payload`` has its rows if it is clean."""
+    payload = b"".join(payloads(parser, [data]))
+    parser.result.payload = payload if parser.result.ok else b""
+    return parser.result
 
 
 def blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
@@ -192,12 +226,6 @@ def copy_field(value: object) -> str:
 def copy_row(values: tuple[object, ...]) -> bytes:
     """A tuple as one COPY text line."""
     return ("\t".join(copy_field(v) for v in values) + "\n").encode()
-
-
-def each_line(data: bytes) -> Iterator[bytes]:
-    """The lines of a file one at a time (LF or CRLF), without the endings."""
-    for line in io.BytesIO(data):
-        yield line.rstrip(b"\r\n")
 
 
 def lines(data: bytes) -> list[bytes]:

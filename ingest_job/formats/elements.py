@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from ingest_job.formats.base import MISSING, SMALLINT, Parsed, copy_row
+from ingest_job.formats.base import MISSING, SMALLINT, LineParser, Parsed, copy_row
 
 # Element -> position in an observation row (tmax, tmin, prcp).
 KEPT = {"TMAX": 0, "TMIN": 1, "PRCP": 2}
@@ -102,3 +102,16 @@ class DayRows:
             self.result.stations = self.result.stations | stations
         self.pending.clear()
         return b"".join(out)
+
+
+class DailyParser(LineParser):
+    """A format of daily values per station and element: rows go out a station-day at a time."""
+
+    table = "observation"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.days = DayRows(self.result)
+
+    def finish(self) -> bytes:
+        return self.days.flush()

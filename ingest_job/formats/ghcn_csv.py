@@ -12,29 +12,20 @@ import csv
 from collections.abc import Iterator
 
 from ingest_job.formats import dates, elements
-from ingest_job.formats.base import LineParser, Parsed, payloads, shown, split_lines
+from ingest_job.formats.base import Parsed, shown, split_lines
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_csv"
 HEADER = ("ID", "DATE", "ELEMENT", "DATA_VALUE", "M_FLAG", "Q_FLAG", "S_FLAG", "OBS_TIME")
 
 
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse a whole by-station CSV file."""
-    parser = Parser(name)
-    parser.result.payload = b"".join(payloads(parser, [data]))
-    return parser.result
-
-
-class Parser(LineParser):
+class Parser(elements.DailyParser):
     """A by-station CSV file, block by block; rows go out at a change of station or day."""
 
     format = FORMAT
-    table = "observation"
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.days = elements.DayRows(self.result)
         self.group: tuple[str, str] | None = None
 
     def feed(self, block: bytes, first_line: int) -> bytes:
@@ -52,9 +43,6 @@ class Parser(LineParser):
                 self.group = group
             _row(number, fields, self.days, self.result)
         return b"".join(out)
-
-    def finish(self) -> bytes:
-        return self.days.flush()
 
 
 def _text_lines(block: bytes, first_line: int, result: Parsed) -> Iterator[str]:

@@ -13,7 +13,7 @@ from array import array
 from datetime import date
 
 from ingest_job.formats import elements
-from ingest_job.formats.base import MISSING, LineParser, Parsed, payloads, split_lines
+from ingest_job.formats.base import MISSING, Parsed
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_dly"
@@ -24,37 +24,18 @@ _LINE_LENGTH = _HEAD + 31 * _BLOCK
 Key = tuple[str, int, int, str]  # station, year, month, element
 
 
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse a whole ``.dly`` file."""
-    parser = Parser(name)
-    parser.result.payload = b"".join(payloads(parser, [data]))
-    return parser.result
-
-
-class Parser(LineParser):
+class Parser(elements.DailyParser):
     """A ``.dly`` file, block by block; rows go out at a change of station and month."""
 
     format = FORMAT
-    table = "observation"
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.days = elements.DayRows(self.result)
         # (station, year) -> the line of each month's TMAX, TMIN, PRCP (0: not yet).
         self.first_lines: dict[tuple[str, int], array[int]] = {}
         self.group: tuple[str, int, int] | None = None
 
-    def feed(self, block: bytes, first_line: int) -> bytes:
-        out: list[bytes] = []
-        for number, raw in enumerate(split_lines(block), start=first_line):
-            if raw.strip():
-                self._line(number, raw, out)
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        return self.days.flush()
-
-    def _line(self, number: int, raw: bytes, out: list[bytes]) -> None:
+    def line(self, number: int, raw: bytes, out: list[bytes]) -> None:
         result = self.result
         try:
             line = raw.decode("ascii").ljust(_LINE_LENGTH)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import math
 
-from ingest_job.formats.base import LineParser, Parsed, copy_row, payloads, shown, split_lines
+from ingest_job.formats.base import (
+    Parsed,
+    RowPerLine,
+    shown,
+)
 from ingest_job.formats.station_txt import STATION_ID
 
 FORMAT = "ghcn_stations"
@@ -17,33 +21,14 @@ _UNKNOWN_ELEVATION = -999.9
 _MIN_LENGTH = 41
 
 
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse the whole inventory."""
-    parser = Parser(name)
-    parser.result.payload = b"".join(payloads(parser, [data]))
-    return parser.result
-
-
-class Parser(LineParser):
+class Parser(RowPerLine[str]):
     """The inventory, block by block (it remembers the station ids it has seen)."""
 
     format = FORMAT
     table = "station"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.seen: dict[str, int] = {}
-
-    def feed(self, block: bytes, first_line: int) -> bytes:
-        out: list[bytes] = []
-        for number, raw in enumerate(split_lines(block), start=first_line):
-            if not raw.strip():
-                continue
-            row = _line(number, raw, self.seen, self.result)
-            if row is not None:
-                out.append(copy_row(row))
-        self.result.rows += len(out)
-        return b"".join(out)
+    def row(self, number: int, raw: bytes) -> tuple[object, ...] | None:
+        return _line(number, raw, self.seen, self.result)
 
     def finish(self) -> bytes:
         self.result.stations = frozenset(self.seen)

@@ -25,7 +25,7 @@ from ingest_job.formats.base import (
     LineParser,
     Parsed,
     copy_row,
-    payloads,
+    parse_whole,
     shown,
     split_lines,
 )
@@ -52,9 +52,7 @@ def station_id(name: str) -> str | None:
 
 def parse(name: str, data: bytes, *, fast: bool = True) -> Parsed:
     """Parse a whole station file named ``<STATION_ID>.txt`` (``fast=False``: line by line only)."""
-    parser = Parser(name, fast=fast)
-    parser.result.payload = b"".join(payloads(parser, [data]))
-    return parser.result
+    return parse_whole(Parser(name, fast=fast), data)
 
 
 class Parser(LineParser):

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from ingest_job.formats.base import (
     MISSING,
-    LineParser,
-    Parsed,
-    copy_row,
+    RowPerLine,
     lines,
-    payloads,
     shown,
-    split_lines,
 )
 
 FORMAT = "yield_txt"
@@ -27,36 +23,14 @@ def looks_like(head: bytes) -> bool:
     return False
 
 
-def parse(name: str, data: bytes) -> Parsed:
-    """Parse a whole yield file."""
-    parser = Parser(name)
-    parser.result.payload = b"".join(payloads(parser, [data]))
-    return parser.result
-
-
-class Parser(LineParser):
+class Parser(RowPerLine[int]):
     """A yield file, block by block."""
 
     format = FORMAT
     table = "crop_yield"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.seen: dict[int, int] = {}
-
-    def feed(self, block: bytes, first_line: int) -> bytes:
-        out: list[bytes] = []
-        for number, line in enumerate(split_lines(block), start=first_line):
-            row = self._line(number, line)
-            if row is not None:
-                out.append(copy_row(row))
-        self.result.rows += len(out)
-        return b"".join(out)
-
-    def _line(self, number: int, line: bytes) -> tuple[int, int] | None:
-        fields = line.split()
-        if not fields:
-            return None
+    def row(self, number: int, raw: bytes) -> tuple[object, ...] | None:
+        fields = raw.split()
         problem = self._problem(number, fields)
         if problem is not None:
             self.result.reject(number, problem)

@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from command.postgres_server import free_port
 from tests import cli
 from tests.api.loaded import CURSOR_SECRET
+from warehouse.ports import free_port
 
 
 @dataclass

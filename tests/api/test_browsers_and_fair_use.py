@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from service.ratelimit import Buckets, Policy
+from service.middleware.ratelimit import Buckets, Policy
 from tests.api.live import LiveServer, serving
 from tests.harness.waiting import wait_for
 from warehouse.settings import Settings

@@ -8,7 +8,7 @@ import zlib
 import httpx
 import pytest
 
-from service.compression import Memo, accepts_gzip, identity_tags
+from service.middleware.compression import Memo, accepts_gzip, identity_tags
 from tests.api.live import LiveServer
 from tests.api.loaded import STATIONS
 

@@ -47,7 +47,7 @@ def test_outage_gives_503_then_the_api_recovers(
 
         own_server.stop()
         # Another page than the one above: that one is kept rendered in memory
-        # (service.response_cache) until the freshness check (at most a second
+        # (service.lists.response_cache) until the freshness check (at most a second
         # old) notices the outage too.
         response = client.get(WEATHER + "&limit=5")
         assert response.status_code == 503
@@ -65,6 +65,6 @@ def test_outage_gives_503_then_the_api_recovers(
             statuses.append(client.get(WEATHER).status_code)
             return statuses[-1] == 200
 
-        wait_for(recovered, "the API to answer 200 again", timeout=60, interval=0)
+        wait_for(recovered, "the API to answer 200 again", timeout=60, every=0)
         assert set(statuses) <= {200, 503}
         assert client.get("/readyz").status_code == 200

@@ -94,7 +94,7 @@ def test_a_frozen_database_gives_503_within_the_deadline_then_the_api_recovers(
         with frozen(own_server) as processes:
             for path in (
                 # Another page than the one above: that one is kept rendered in
-                # memory (service.response_cache) until the freshness check
+                # memory (service.lists.response_cache) until the freshness check
                 # notices the outage too.
                 f"/api/weather?station_id={STATION}&limit=7",
                 f"/api/weather?station_id={STATION}&format=csv",
@@ -127,7 +127,7 @@ def test_concurrent_requests_to_a_frozen_database_all_answer_within_the_deadline
     paths = [f"/api/weather?station_id={STATION}&limit={n}" for n in range(1, 13)]
     with serving(own_server.url(), env={**ENV, "DATABASE_POOL_MAX_SIZE": "4"}) as api:
         # Warmed up with a page none of the frozen requests asks for: a page
-        # rendered before is answered from memory (service.response_cache).
+        # rendered before is answered from memory (service.lists.response_cache).
         assert get(api, f"/api/weather?station_id={STATION}&limit=20").status_code == 200
         with frozen(own_server), ThreadPoolExecutor(len(paths)) as threads:
             responses = list(threads.map(lambda path: get(api, path), paths))

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from service.response_cache import LARGEST_SHARE, Page, ResponseCache
+from service.lists.response_cache import LARGEST_SHARE, Page, ResponseCache
 from tests import cli
 from tests.api.live import serving
 from tests.harness.waiting import wait_for

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from service import negotiation, units
-from service.models import Format
-from service.pagination import Cursors, scope_of
+from service import units
+from service.lists import negotiation
+from service.lists.pagination import Cursors, scope_of
+from service.params import Format
 from service.problems import ApiProblem
 
 BOTH = (Format.json, Format.csv)

@@ -21,13 +21,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from command.postgres_server import free_port
 from tests.chart import pods
 from tests.chart import render as chart
 from tests.chart.render import CHART, named
 from tests.harness import http, moto
 from tests.harness.http import get
 from tests.harness.waiting import wait_for
+from warehouse.ports import free_port
 from warehouse.settings import Settings, load_settings
 
 DEFAULT = CHART / "ci" / "default-values.yaml"

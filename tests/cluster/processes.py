@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.harness.waiting import wait_through_errors as wait_for  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -85,27 +87,3 @@ def stop(pid: int, grace: float = 10) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             return
-
-
-def wait_for(
-    check: Callable[[], object],
-    what: str,
-    timeout: float,
-    every: float = 0.5,
-    supervisor: Supervisor | None = None,
-) -> object:
-    """Poll ``check`` until it returns something truthy; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        if supervisor is not None:
-            supervisor.check_alive()
-        try:
-            last = check()
-        except Exception as error:
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(every)
-    raise TimeoutError(f"{what} not reached within {timeout:g} s (last: {last!r})")

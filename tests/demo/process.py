@@ -121,7 +121,7 @@ def gone(pid: int) -> bool:
     """Wait (boundedly) for ``pid`` to exit; True once it has."""
     try:
         # An orphan's parent (init) reaps it soon after it exits.
-        wait_for(lambda: not alive(pid), f"process {pid} to exit", timeout=10, interval=0.05)
+        wait_for(lambda: not alive(pid), f"process {pid} to exit", timeout=10, every=0.05)
     except TimeoutError:
         return False
     return True

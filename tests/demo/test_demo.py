@@ -23,8 +23,9 @@ import pytest
 
 from command import sample_data
 from command.demo_database import stop_leftover
-from command.postgres_server import EmbeddedPostgres, find_bin_dir, free_port
+from command.postgres_server import EmbeddedPostgres, find_bin_dir
 from tests.demo.process import Demo, alive, gone
+from warehouse.ports import free_port
 
 SAMPLE = sample_data.SampleSpec()
 SAMPLE_ARGS = ("--seed", str(SAMPLE.seed))  # invented data: known stations, quick to load

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from command.postgres_server import free_port
 from tests.demo.process import Demo, none_left_using
 from tests.harness import unprivileged
+from warehouse.ports import free_port
 
 INTERRUPTED = (0, 130)
 

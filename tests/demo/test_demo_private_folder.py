@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from command import demo_database, sample_data
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from tests.demo.process import Demo, none_left_using
 from warehouse.errors import ConfigError
+from warehouse.ports import free_port
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="only root runs PostgreSQL as another user (needs root)"

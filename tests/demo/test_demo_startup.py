@@ -12,9 +12,10 @@ import pytest
 
 from command import sample_data
 from command.demo_database import stop_leftover
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from tests.demo.process import Demo, none_left_using
 from tests.harness.waiting import wait_for
+from warehouse.ports import free_port
 
 SMALL = sample_data.SampleSpec(seed=11, stations=3, first_year=2001, last_year=2002)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from command import demo, demo_database, sample_data
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from tests import cli
 from warehouse.errors import ConfigError
+from warehouse.ports import free_port
 
 
 def test_a_taken_port_is_a_one_line_error_with_exit_code_2(tmp_path: Path) -> None:

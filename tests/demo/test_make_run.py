@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from command import sample_data
-from command.postgres_server import free_port
 from tests.cli import command_env
 from tests.demo.process import STOP_LIMIT_S, none_left_using
 from tests.harness import http
 from tests.harness.waiting import wait_for
+from warehouse.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SMALL = sample_data.SampleSpec(seed=13, stations=2, first_year=2003, last_year=2003)

@@ -7,8 +7,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from command.postgres_server import free_port
 from tests.harness.process import running
+from warehouse.ports import free_port
 
 # Credentials moto accepts; they exist only inside the test run.
 AWS_ENV = {

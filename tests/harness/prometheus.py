@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from command.postgres_server import free_port
 from tests.harness.process import running
+from warehouse.ports import free_port
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from command.postgres_server import free_port
 from tests.harness.process import running
+from warehouse.ports import free_port
 
 
 @contextmanager

@@ -19,10 +19,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from command.postgres_server import free_port
 from tests.harness import http
 from tests.harness.waiting import wait_for
 from tests.image.engine import Engine, build_base, build_image, engine
+from warehouse.ports import free_port
 
 
 @pytest.fixture(scope="module")

@@ -195,7 +195,7 @@ def _wait_for_rollback(url: str) -> None:
     )
     with psycopg.connect(url, autocommit=True) as conn:
         wait_for(lambda: conn.execute(query).fetchone() == (0,),
-                 "the killed run's database session to end", interval=0.05)  # fmt: skip
+                 "the killed run's database session to end", every=0.05)  # fmt: skip
 
 
 def test_sigterm_during_first_load_audits_nothing_loaded_and_exit_code_143(

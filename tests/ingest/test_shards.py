@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingest_job import load
+from ingest_job import shards
 from tests import cli
 from tests.harness import ghcn_data
 from tests.harness.postgres import one, rows
@@ -70,7 +70,7 @@ def test_shards_of_different_counts_refuse_to_overlap(database_url: str, tmp_pat
     env = {"DATABASE_URL": database_url}
     with psycopg.connect(database_url, autocommit=True) as holder:
         # What shard 0/2 of a running split holds.
-        assert load.try_lock(holder, load.Shard(0, 2))
+        assert shards.try_lock(holder, shards.Shard(0, 2))
         other_count = cli.run("ingest", "--source", str(folder), "--shard", "1/3", env=env)
         same_count = cli.run("ingest", "--source", str(folder), "--shard", "1/2", env=env)
     assert (other_count.returncode, same_count.returncode) == (3, 0), same_count.stderr
@@ -83,17 +83,17 @@ def test_a_refused_shard_holds_none_of_its_locks(database_url: str) -> None:
         psycopg.connect(database_url, autocommit=True) as first,
         psycopg.connect(database_url, autocommit=True) as second,
     ):
-        assert load.try_lock(first, load.Shard(0, 2))
-        assert not load.try_lock(second, load.Shard(1, 3))
+        assert shards.try_lock(first, shards.Shard(0, 2))
+        assert not shards.try_lock(second, shards.Shard(1, 3))
         assert one(database_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                                  f" AND pid = {second.info.backend_pid}") == 0  # fmt: skip
-        load.unlock(first, load.Shard(0, 2))
-        assert load.try_lock(second, load.Shard(1, 3))
+        shards.unlock(first, shards.Shard(0, 2))
+        assert shards.try_lock(second, shards.Shard(1, 3))
 
 
-def _multi_station_file(folder: Path) -> tuple[Path, load.Shard, list[str]]:
+def _multi_station_file(folder: Path) -> tuple[Path, shards.Shard, list[str]]:
     """A .dly named for station 0 that also holds stations of the other shard of two."""
-    owner = load.Shard(0 if load.Shard(0, 2).owns(ghcn_data.station_id(0)) else 1, 2)
+    owner = shards.Shard(0 if shards.Shard(0, 2).owns(ghcn_data.station_id(0)) else 1, 2)
     numbers = range(6)
     foreign = owner.foreign(ghcn_data.station_id(n) for n in numbers)
     assert foreign, "the six stations all fall in one shard: pick others"

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from command.postgres_server import free_port
 from tests.harness import otelcol
 from tests.observability import chart
+from warehouse.ports import free_port
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import yaml
 
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from tests import cli
 from tests.harness import postgres, process, prometheus, pushgateway
 from tests.harness.waiting import wait_for
@@ -33,6 +33,7 @@ from tests.observability.system import (
     send_traffic,
 )
 from tests.tools import require
+from warehouse.ports import free_port
 
 
 def _create_role(server: EmbeddedPostgres, database: str) -> None:

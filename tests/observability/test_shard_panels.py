@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ingest_job import load
+from ingest_job import shards
 from tests import cli
 from tests.harness import prometheus
 from tests.harness.waiting import wait_for
@@ -22,7 +22,7 @@ FILES = {0: "20000101\t1\t2\t3\n", 1: "not a station file\n"}
 
 def station_of(index: int) -> str:
     """A station id that falls in shard ``index`` of two."""
-    return next(s for s in (f"USC{n:08d}" for n in range(100)) if load.Shard(index, 2).owns(s))
+    return next(s for s in (f"USC{n:08d}" for n in range(100)) if shards.Shard(index, 2).owns(s))
 
 
 @pytest.fixture(scope="module")

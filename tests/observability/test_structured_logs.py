@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from command.postgres_server import free_port
 from tests import cli
 from tests.harness import http
 from tests.harness.http import get
 from tests.harness.waiting import wait_for
 from tests.observability.system import PASSWORD, ROLE, System, send_traffic
+from warehouse.ports import free_port
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

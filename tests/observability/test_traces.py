@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from command.postgres_server import EmbeddedPostgres, free_port
+from command.postgres_server import EmbeddedPostgres
 from tests import cli
 from tests.harness import otelcol, postgres, process
 from tests.harness.http import get
 from tests.harness.waiting import wait_for
 from tests.observability.collector import Collector, Span, run, spans
 from tests.observability.system import STATIONS, System
+from warehouse.ports import free_port
 
 SERVER, INTERNAL, CLIENT = 2, 1, 3
 STATION = "USC00110072"

@@ -6,10 +6,12 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, listing, queries
-from service.models import MonthlyStatsPageImperial, MonthlyStatsPageMetric, MonthlyStatsQuery
+from service import queries, rows
+from service.lists import listing
+from service.models import MonthlyStatsPageImperial, MonthlyStatsPageMetric
 from service.openapi import Operation
-from service.units import Units, c_to_c, c_to_f, cm_to_cm, cm_to_in
+from service.params import MonthlyStatsQuery
+from service.units import Units
 
 Row = tuple[Any, ...]
 PATH = "/api/weather/stats/monthly"
@@ -33,49 +35,14 @@ async def _fetch(
     )
 
 
-def _metric(row: Row) -> dict[str, Any]:
-    return {
-        "station_id": row[0],
-        "year": row[1],
-        "month": row[2],
-        "avg_max_temp_c": c_to_c(row[3]),
-        "avg_min_temp_c": c_to_c(row[4]),
-        "total_precip_cm": cm_to_cm(row[5]),
-        "max_temp_days": row[6],
-        "min_temp_days": row[7],
-        "precip_days": row[8],
-    }
-
-
-def _imperial(row: Row) -> dict[str, Any]:
-    return {
-        "station_id": row[0],
-        "year": row[1],
-        "month": row[2],
-        "avg_max_temp_f": c_to_f(row[3]),
-        "avg_min_temp_f": c_to_f(row[4]),
-        "total_precip_in": cm_to_in(row[5]),
-        "max_temp_days": row[6],
-        "min_temp_days": row[7],
-        "precip_days": row[8],
-    }
-
-
-_EMPTY: Row = ("", 0, 1, None, None, None, 0, 0, 0)
-
 LISTING = listing.Listing(
     name="monthly_stats",
     query_model=MonthlyStatsQuery,
     filters=_filters,
-    key=lambda row: (row[0], row[1], row[2]),
+    key=rows.MONTHLY.key("station_id", "year", "month"),
     parse_key=lambda values: (str(values[0]), int(values[1]), int(values[2])),
     fetch=_fetch,
-    to_json={Units.metric: _metric, Units.imperial: _imperial},
-    csv_header={Units.metric: tuple(_metric(_EMPTY)), Units.imperial: tuple(_imperial(_EMPTY))},
-    to_csv={
-        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
-        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
-    },
+    **rows.MONTHLY.shapes(),
 )
 
 ROUTES = [Route(PATH, listing.endpoint(LISTING), methods=["GET"])]

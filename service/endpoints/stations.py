@@ -10,21 +10,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import caching, csv_stream, listing, negotiation, queries
+from service import caching, queries, rows
+from service.lists import listing, negotiation
 from service.models import (
-    STATION_ID_PATTERN,
-    Format,
     StationDetailImperial,
     StationDetailMetric,
     StationPageImperial,
     StationPageMetric,
-    StationQuery,
-    StationsQuery,
 )
 from service.openapi import Operation
+from service.params import STATION_ID_PATTERN, Format, StationQuery, StationsQuery
 from service.problems import ApiProblem
 from service.state import AppState
-from service.units import Units, m_to_ft
+from service.units import Units
 
 Row = tuple[Any, ...]
 _STATION_ID = re.compile(STATION_ID_PATTERN)
@@ -36,54 +34,14 @@ async def _fetch(
     return await queries.stations(conn, after=after[0] if after else None, limit=limit)
 
 
-def station_metric(row: Row) -> dict[str, Any]:
-    """A station row as JSON fields, metric (also the rows of the station search)."""
-    return {
-        "station_id": row[0],
-        "name": row[1],
-        "state": row[2],
-        "latitude": row[3],
-        "longitude": row[4],
-        "elevation_m": row[5],
-        "first_date": row[6],
-        "last_date": row[7],
-        "observation_count": row[8],
-    }
-
-
-def station_imperial(row: Row) -> dict[str, Any]:
-    """A station row as JSON fields, imperial."""
-    return {
-        "station_id": row[0],
-        "name": row[1],
-        "state": row[2],
-        "latitude": row[3],
-        "longitude": row[4],
-        "elevation_ft": m_to_ft(row[5]),
-        "first_date": row[6],
-        "last_date": row[7],
-        "observation_count": row[8],
-    }
-
-
-_EMPTY: Row = ("", None, None, None, None, None, None, None, 0)
-
 LISTING = listing.Listing(
     name="stations",
     query_model=StationsQuery,
     filters=lambda query: (),
-    key=lambda row: (row[0],),
+    key=rows.STATION.key("station_id"),
     parse_key=lambda values: (str(values[0]),),
     fetch=_fetch,
-    to_json={Units.metric: station_metric, Units.imperial: station_imperial},
-    csv_header={
-        Units.metric: tuple(station_metric(_EMPTY)),
-        Units.imperial: tuple(station_imperial(_EMPTY)),
-    },
-    to_csv={
-        Units.metric: lambda row: csv_stream.line(station_metric(row).values()),
-        Units.imperial: lambda row: csv_stream.line(station_imperial(row).values()),
-    },
+    **rows.STATION.shapes(),
 )
 
 
@@ -103,8 +61,7 @@ async def station_detail(request: Request) -> Response:
         raise _no_station(station_id)
     if unchanged is not None:
         return unchanged
-    to_json = station_metric if query.units is Units.metric else station_imperial
-    body = {**to_json(row), "units": query.units.value}
+    body = {**LISTING.to_json[query.units](row), "units": query.units.value}
     return Response(orjson.dumps(body), 200, dict(headers), media_type=negotiation.JSON)
 
 

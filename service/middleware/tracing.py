@@ -4,7 +4,7 @@ The request span (a server span named ``GET /api/weather`` after the route
 template, with ``http.route``) comes from ``opentelemetry-instrumentation-asgi``;
 below it, the pool wait (``warehouse.db``), each SQL statement
 (``opentelemetry-instrumentation-psycopg``) and the CSV stream
-(``service.csv_stream``). Probes and scrapes are not traced. The Starlette
+(``service.lists.csv_stream``). Probes and scrapes are not traced. The Starlette
 instrumentation wraps the same middleware but cannot exclude URLs or the
 per-message spans except through import-time environment variables.
 

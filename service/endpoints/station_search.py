@@ -18,17 +18,17 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, geo, listing, queries
+from service import queries, rows
+from service.endpoints import geo
+from service.lists import listing
 from service.models import (
-    NearestQuery,
     NearStationPageImperial,
     NearStationPageMetric,
     StationPageImperial,
     StationPageMetric,
-    StationSearchQuery,
 )
 from service.openapi import Operation
-from service.stations import station_imperial, station_metric
+from service.params import NearestQuery, StationSearchQuery
 from service.units import Units
 
 Row = tuple[Any, ...]
@@ -80,49 +80,24 @@ async def _nearest(
         radius = min(furthest, start + (radius - start) * _WIDEN)
 
 
-def _near_metric(row: Row) -> dict[str, Any]:
-    return {**station_metric(row), "distance_km": round(row[9], 3)}
-
-
-def _near_imperial(row: Row) -> dict[str, Any]:
-    return {**station_imperial(row), "distance_mi": round(row[9] / geo.KM_PER_MILE, 3)}
-
-
-_EMPTY: Row = ("", None, None, None, None, None, None, None, 0, 0.0)
-
-
-def _csv(to_dict: Any) -> Any:
-    return lambda row: csv_stream.line(to_dict(row).values())
-
-
 SEARCH = listing.Listing(
     name="station_search",
     query_model=StationSearchQuery,
     filters=lambda query: (query.q, query.bbox),
-    key=lambda row: (row[0],),
+    key=rows.STATION.key("station_id"),
     parse_key=lambda values: (str(values[0]),),
     fetch=_search,
-    to_json={Units.metric: station_metric, Units.imperial: station_imperial},
-    csv_header={
-        Units.metric: tuple(station_metric(_EMPTY)),
-        Units.imperial: tuple(station_imperial(_EMPTY)),
-    },
-    to_csv={Units.metric: _csv(station_metric), Units.imperial: _csv(station_imperial)},
+    **rows.STATION.shapes(),
 )
 
 NEAREST = listing.Listing(
     name="station_nearest",
     query_model=NearestQuery,
     filters=lambda query: (query.lat, query.lon, query.max_km),
-    key=lambda row: (row[9], row[0]),
+    key=rows.NEAR_STATION.key("distance_km", "station_id"),
     parse_key=lambda values: (float(values[0]), str(values[1])),
     fetch=_nearest,
-    to_json={Units.metric: _near_metric, Units.imperial: _near_imperial},
-    csv_header={
-        Units.metric: tuple(_near_metric(_EMPTY)),
-        Units.imperial: tuple(_near_imperial(_EMPTY)),
-    },
-    to_csv={Units.metric: _csv(_near_metric), Units.imperial: _csv(_near_imperial)},
+    **rows.NEAR_STATION.shapes(),
 )
 
 # Before /api/stations/{station_id}: these paths are not station ids.

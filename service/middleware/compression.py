@@ -232,7 +232,7 @@ class _Responder:
 class Memo:
     """gzip of whole bodies, by content: a pure function's results, least recently used first out.
 
-    A body answered from :mod:`service.response_cache` is the same ``bytes``
+    A body answered from :mod:`service.lists.response_cache` is the same ``bytes``
     object every time, so its hash is computed once and the lookup is O(1).
     """
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import listing, queries
-from service.models import WeatherPageImperial, WeatherPageMetric, WeatherQuery
+from service import queries, rows
+from service.lists import listing
+from service.models import WeatherPageImperial, WeatherPageMetric
 from service.openapi import Operation
+from service.params import WeatherQuery
 from service.units import (
     Units,
     tenths_c_to_c,
@@ -37,26 +39,6 @@ async def _fetch(
         after=(after[0], after[1]) if after else None,
         limit=limit,
     )
-
-
-def _metric(row: Row) -> dict[str, Any]:
-    return {
-        "station_id": row[0],
-        "date": row[1],
-        "max_temp_c": tenths_c_to_c(row[2]),
-        "min_temp_c": tenths_c_to_c(row[3]),
-        "precip_mm": tenths_mm_to_mm(row[4]),
-    }
-
-
-def _imperial(row: Row) -> dict[str, Any]:
-    return {
-        "station_id": row[0],
-        "date": row[1],
-        "max_temp_f": tenths_c_to_f(row[2]),
-        "min_temp_f": tenths_c_to_f(row[3]),
-        "precip_in": tenths_mm_to_in(row[4]),
-    }
 
 
 _DATES: dict[date, str] = {}
@@ -89,8 +71,9 @@ _MM_TEXT = _as_text(tenths_mm_to_mm)
 _IN_TEXT = _as_text(tenths_mm_to_in)
 
 
+# The CSV rows of the largest export, written out for speed (the columns are
+# those of rows.WEATHER). Station ids match [A-Z0-9_-]: no field here ever needs quoting.
 def _metric_csv(row: Row) -> str:
-    # Station ids match [A-Z0-9_-]: no field here ever needs quoting.
     return f"{row[0]},{_day(row[1])},{_C_TEXT(row[2])},{_C_TEXT(row[3])},{_MM_TEXT(row[4])}\r\n"
 
 
@@ -102,14 +85,11 @@ LISTING = listing.Listing(
     name="weather",
     query_model=WeatherQuery,
     filters=_filters,
-    key=lambda row: (row[0], row[1]),
+    key=rows.WEATHER.key("station_id", "date"),
     parse_key=lambda values: (str(values[0]), date.fromisoformat(values[1])),
     fetch=_fetch,
-    to_json={Units.metric: _metric, Units.imperial: _imperial},
-    csv_header={
-        Units.metric: ("station_id", "date", "max_temp_c", "min_temp_c", "precip_mm"),
-        Units.imperial: ("station_id", "date", "max_temp_f", "min_temp_f", "precip_in"),
-    },
+    to_json={units: rows.WEATHER.to_json(units) for units in Units},
+    csv_header={units: rows.WEATHER.header(units) for units in Units},
     to_csv={Units.metric: _metric_csv, Units.imperial: _imperial_csv},
 )
 

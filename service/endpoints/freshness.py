@@ -15,15 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import caching, csv_stream, listing, negotiation, queries
-from service.models import (
-    Format,
-    FreshnessQuery,
-    FreshnessReport,
-    FreshnessStationsQuery,
-    StationFreshnessPage,
-)
+from service import caching, queries
+from service.lists import csv_stream, listing, negotiation
+from service.models import FreshnessReport, StationFreshnessPage
 from service.openapi import Operation
+from service.params import Format, FreshnessQuery, FreshnessStationsQuery
 from service.state import AppState
 from service.units import Units
 

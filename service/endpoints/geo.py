@@ -12,7 +12,6 @@ import math
 EARTH_RADIUS_KM = 6371.0088
 # Half the circumference: no two points on the sphere are further apart.
 MAX_DISTANCE_KM = math.pi * EARTH_RADIUS_KM
-KM_PER_MILE = 1.609344
 # Widens each box by about 1 cm, so that rounding never drops a point on its edge.
 _MARGIN_DEG = 1e-7
 

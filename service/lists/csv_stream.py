@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from opentelemetry import trace
 
-from service.exports import ExportResponse, Slot
+from service.lists.exports import ExportResponse, Slot
 from warehouse.tracing import suppressed, tracer
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
@@ -58,7 +58,7 @@ async def chunks(
     """``head``, then ``first`` and every later chunk, each rendered whole.
 
     The next chunk's query starts before this one is rendered and sent.
-    Shared by every streamed export (CSV here, NDJSON in :mod:`service.ndjson`).
+    Shared by every streamed export (CSV here, NDJSON in :mod:`service.lists.ndjson`).
     The whole stream is one span (``csv.stream``, a child of the request's); the
     later chunks' pool waits and queries are its children. Not the current span
     across ``yield``: the generator resumes wherever the server iterates it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.models import Format
+from service.params import Format
 from service.problems import ApiProblem
 
 JSON = "application/json"

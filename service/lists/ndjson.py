@@ -2,7 +2,7 @@
 
 For clients that stream (``jq``, pandas ``read_json(lines=True)``, log
 shippers): the same objects as a JSON page's ``data``, streamed in the same
-keyset chunks as CSV (:func:`service.csv_stream.chunks`), so memory stays
+keyset chunks as CSV (:func:`service.lists.csv_stream.chunks`), so memory stays
 constant however many rows match.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from service.exports import ExportResponse, Slot
+from service.lists.exports import ExportResponse, Slot
 
 MEDIA_TYPE = "application/x-ndjson"
 Row = tuple[Any, ...]

@@ -6,10 +6,12 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, listing, queries
-from service.models import YieldPageImperial, YieldPageMetric, YieldQuery
+from service import queries, rows
+from service.lists import listing
+from service.models import YieldPageImperial, YieldPageMetric
 from service.openapi import Operation
-from service.units import Units, kt_to_thousand_bushels
+from service.params import YieldQuery
+from service.units import Units
 
 Row = tuple[Any, ...]
 
@@ -26,30 +28,14 @@ async def _fetch(
     )
 
 
-def _metric(row: Row) -> dict[str, Any]:
-    return {"year": row[0], "corn_yield_kt": row[1]}
-
-
-def _imperial(row: Row) -> dict[str, Any]:
-    return {"year": row[0], "corn_yield_thousand_bu": kt_to_thousand_bushels(row[1])}
-
-
 LISTING = listing.Listing(
     name="yield",
     query_model=YieldQuery,
     filters=lambda query: (query.start_year, query.end_year),
-    key=lambda row: (row[0],),
+    key=rows.YIELD.key("year"),
     parse_key=lambda values: (int(values[0]),),
     fetch=_fetch,
-    to_json={Units.metric: _metric, Units.imperial: _imperial},
-    csv_header={
-        Units.metric: ("year", "corn_yield_kt"),
-        Units.imperial: ("year", "corn_yield_thousand_bu"),
-    },
-    to_csv={
-        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
-        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
-    },
+    **rows.YIELD.shapes(),
 )
 
 ROUTES = [Route("/api/yield", listing.endpoint(LISTING), methods=["GET"])]

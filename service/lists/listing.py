@@ -23,12 +23,14 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import caching, csv_stream, forwarded, metrics, ndjson, negotiation
-from service.models import Format, ListQuery
-from service.pagination import Cursors, scope_of
+from service import caching, metrics
+from service.lists import csv_stream, ndjson, negotiation
+from service.lists.pagination import Cursors, scope_of
+from service.lists.response_cache import Page
+from service.middleware import forwarded
+from service.params import Format, ListQuery
 from service.problems import bad_parameter, from_validation
 from service.queries import Conn
-from service.response_cache import Page
 from service.state import AppState
 from service.units import Units
 

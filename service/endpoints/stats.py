@@ -6,10 +6,12 @@ from typing import Any
 
 from starlette.routing import Route
 
-from service import csv_stream, listing, queries
-from service.models import StatsPageImperial, StatsPageMetric, StatsQuery
+from service import queries, rows
+from service.lists import listing
+from service.models import StatsPageImperial, StatsPageMetric
 from service.openapi import Operation
-from service.units import Units, c_to_c, c_to_f, cm_to_cm, cm_to_in
+from service.params import StatsQuery
+from service.units import Units
 
 Row = tuple[Any, ...]
 
@@ -31,48 +33,14 @@ async def _fetch(
     )
 
 
-def _metric(row: Row) -> dict[str, Any]:
-    return {
-        "station_id": row[0],
-        "year": row[1],
-        "avg_max_temp_c": c_to_c(row[2]),
-        "avg_min_temp_c": c_to_c(row[3]),
-        "total_precip_cm": cm_to_cm(row[4]),
-        "max_temp_days": row[5],
-        "min_temp_days": row[6],
-        "precip_days": row[7],
-    }
-
-
-def _imperial(row: Row) -> dict[str, Any]:
-    return {
-        "station_id": row[0],
-        "year": row[1],
-        "avg_max_temp_f": c_to_f(row[2]),
-        "avg_min_temp_f": c_to_f(row[3]),
-        "total_precip_in": cm_to_in(row[4]),
-        "max_temp_days": row[5],
-        "min_temp_days": row[6],
-        "precip_days": row[7],
-    }
-
-
 LISTING = listing.Listing(
     name="stats",
     query_model=StatsQuery,
     filters=_filters,
-    key=lambda row: (row[0], row[1]),
+    key=rows.STATS.key("station_id", "year"),
     parse_key=lambda values: (str(values[0]), int(values[1])),
     fetch=_fetch,
-    to_json={Units.metric: _metric, Units.imperial: _imperial},
-    csv_header={
-        Units.metric: tuple(_metric(("", 0, None, None, None, 0, 0, 0))),
-        Units.imperial: tuple(_imperial(("", 0, None, None, None, 0, 0, 0))),
-    },
-    to_csv={
-        Units.metric: lambda row: csv_stream.line(_metric(row).values()),
-        Units.imperial: lambda row: csv_stream.line(_imperial(row).values()),
-    },
+    **rows.STATS.shapes(),
 )
 
 ROUTES = [Route("/api/weather/stats", listing.endpoint(LISTING), methods=["GET"])]

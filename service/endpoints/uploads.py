@@ -33,12 +33,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ingest_job import formats, sources
-from service.listing import parse_query
-from service.models import UploadAccepted, UploadQuery
+from ingest_job import formats
+from service.lists.listing import parse_query
+from service.models import UploadAccepted
 from service.openapi import Operation
+from service.params import UploadQuery
 from service.problems import RETRY_AFTER_S, ApiProblem, bad_parameter
 from warehouse.errors import ConfigError, WarehouseError, read_secret_file
+from warehouse.s3 import s3_client
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -80,7 +82,7 @@ class UploadConfig:
     @cached_property
     def client(self) -> S3Client:
         """One S3 client for the process (boto3 clients are thread-safe and slow to make)."""
-        return sources.s3_client(self.settings)
+        return s3_client(self.settings)
 
 
 def _token(settings: Settings) -> str | None:

@@ -1,0 +1,1 @@
+"""One module per resource: its routes, its OpenAPI operations, how its rows are shaped."""

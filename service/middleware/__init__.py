@@ -1,0 +1,1 @@
+"""The HTTP layers around every endpoint, each a pure ASGI middleware (none buffers a stream)."""
