@@ -44,13 +44,14 @@ tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debia
 
 test: $(DEV_STAMP) tools cluster-tools ## lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --ignore=tests/cluster $(PYTEST_ARGS)
+	$(BIN)/python -m tests.cluster.launch $(CLUSTER_PYTEST_ARGS)
 
-cluster-tools: ## build (or find cached) Kubernetes, etcd, Argo CD, ESO, kube-router and the pause image
+cluster-tools: ## build (or find cached) Kubernetes, kube-proxy, etcd, Argo CD, ESO, kube-network-policies and the pause image
 	$(PYTHON) -m scripts.cluster.build
 
-cluster-test: $(DEV_STAMP) tools cluster-tools ## only the GitOps cluster tests (tests/cluster; needs root)
-	$(BIN)/python -m pytest tests/cluster -v $(PYTEST_ARGS)
+cluster-test: $(DEV_STAMP) tools cluster-tools ## only the GitOps cluster tests (tests/cluster; root or passwordless sudo)
+	$(BIN)/python -m tests.cluster.launch -v $(CLUSTER_PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check .

@@ -11,21 +11,20 @@ and the Deployment's rollout is complete:
 - refresh: right after the push the Application gets the refresh annotation,
   which is what Argo CD's webhook handler does when the git host calls it.
 
-    sudo .venv/bin/python -m bench.gitops_rollout [--rounds 2]   (from the repository root)
+    .venv/bin/python -m tests.cluster.launch --run bench.gitops_rollout [--rounds 2]
+    (from the repository root; root or passwordless sudo, as make cluster-test)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from tests.cluster import argocd, checks, nodocker
+from tests.cluster import argocd, checks, launch, nodocker
 from tests.cluster.deploy import APPLICATION, NAMESPACE, Cluster
 from tests.cluster.gitrepo import edit_yaml
 from tests.cluster.processes import wait_for
@@ -66,21 +65,20 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="pushes per mode (1-5)")
     args = parser.parse_args()
     rounds = max(1, min(args.rounds, 5))
-    base = Path(tempfile.mkdtemp(prefix="wwc-", dir="/tmp"))
+    launched = launch.environment()
+    if launched is None:
+        parser.error("run it through: python -m tests.cluster.launch --run bench.gitops_rollout")
     timings = Timings()
     figures: dict[str, list[float]] = {"polling": [], "refresh": []}
-    try:
-        with nodocker.running(base, timings) as cluster:
-            checks.wait_synced_healthy(cluster)
-            timings.mark("up to dev Synced and Healthy", cluster.up_since)
-            levels = iter(LEVELS * 5)
-            for _ in range(rounds):
-                for mode in ("polling", "refresh"):
-                    seconds = push_to_rollout(cluster, next(levels), mode == "refresh")
-                    figures[mode].append(seconds)
-                    checks.wait_synced_healthy(cluster)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with nodocker.running(*launched, timings) as cluster:
+        checks.wait_synced_healthy(cluster)
+        timings.mark("up to dev Synced and Healthy", cluster.up_since)
+        levels = iter(LEVELS * 5)
+        for _ in range(rounds):
+            for mode in ("polling", "refresh"):
+                seconds = push_to_rollout(cluster, next(levels), mode == "refresh")
+                figures[mode].append(seconds)
+                checks.wait_synced_healthy(cluster)
     print(f"Argo CD reconciliation (polling) period: {argocd.RECONCILIATION}")
     print(timings.report())
     for mode, values in figures.items():

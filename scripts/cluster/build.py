@@ -23,7 +23,8 @@ KUBERNETES = "v1.34.4"
 ETCD = "v3.6.4"
 ARGOCD = "v3.2.11"
 ESO = "v0.16.2"
-KUBE_ROUTER = "v2.1.0"
+# The NetworkPolicy enforcer kind ships (nftables + nfqueue), run as its DaemonSet.
+KUBE_NETWORK_POLICIES = "v0.8.0"
 # Only its CRDs (ServiceMonitor, PrometheusRule) are used, from the module zip.
 PROMETHEUS_OPERATOR = "v0.85.0"
 
@@ -36,8 +37,7 @@ ARGOCD_NAMES = (
 )
 
 
-def kubernetes() -> Path:
-    """kube-apiserver, -controller-manager, -scheduler and kubelet."""
+def _kubernetes(tool: str, commands: tuple[str, ...]) -> Path:
     base = "k8s.io/component-base/version"
     major, minor = KUBERNETES[1:].split(".")[:2]
     ldflags = (
@@ -46,13 +46,23 @@ def kubernetes() -> Path:
     )
     staging = "v0." + KUBERNETES.split(".", 1)[1]
     return build(
-        "kubernetes",
+        tool,
         KUBERNETES,
         "k8s.io/kubernetes",
-        [f"k8s.io/kubernetes/cmd/{name}" for name in K8S_COMMANDS],
+        [f"k8s.io/kubernetes/cmd/{name}" for name in commands],
         local_version=lambda _name: staging,
         ldflags=ldflags,
     )
+
+
+def kubernetes() -> Path:
+    """kube-apiserver, -controller-manager, -scheduler and kubelet."""
+    return _kubernetes("kubernetes", K8S_COMMANDS)
+
+
+def kube_proxy() -> Path:
+    """kube-proxy (its own cache entry: the four above are cached without it)."""
+    return _kubernetes("kube-proxy", ("kube-proxy",))
 
 
 def etcd() -> Path:
@@ -88,14 +98,22 @@ def external_secrets() -> Path:
     )
 
 
-def kube_router() -> Path:
-    """kube-router, used only as the NetworkPolicy enforcer (iptables)."""
-    return build(
-        "kube-router",
-        KUBE_ROUTER,
-        "github.com/cloudnativelabs/kube-router/v2",
-        ["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"],
-    )
+def kube_network_policies() -> Path:
+    """kube-network-policies as the image its DaemonSet runs (``/bin/netpol``, as root)."""
+    target = tool_dir("kube-network-policies", KUBE_NETWORK_POLICIES)
+    archive = target / "kube-network-policies.oci.tar"
+    if archive.exists():
+        return archive
+    module = "sigs.k8s.io/kube-network-policies"
+    bindir = build("kube-network-policies", KUBE_NETWORK_POLICIES, module, [f"{module}/cmd"])
+    root = target / "rootfs"
+    (root / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(bindir / "cmd", root / "bin" / "netpol")
+    from scripts.cluster.images import rootfs_to_oci
+
+    name = f"registry.k8s.io/networking/kube-network-policies:{KUBE_NETWORK_POLICIES}"
+    rootfs_to_oci(root, archive, name, entrypoint=["/bin/netpol"], user="0:0")
+    return archive
 
 
 def pause_image() -> Path:
@@ -130,7 +148,8 @@ BUILDS: dict[str, Callable[[], Path]] = {
     "etcd": etcd,
     "external-secrets": external_secrets,
     "argocd": argocd,
-    "kube-router": kube_router,
+    "kube-proxy": kube_proxy,
+    "kube-network-policies": kube_network_policies,
     "pause": pause_image,
 }
 

@@ -36,13 +36,15 @@ def _layer(rootfs: Path) -> tuple[bytes, str]:
     return gzip.compress(raw.getvalue(), mtime=0), diff_id
 
 
-def rootfs_to_oci(rootfs: Path, archive: Path, name: str, entrypoint: list[str]) -> None:
+def rootfs_to_oci(
+    rootfs: Path, archive: Path, name: str, entrypoint: list[str], user: str = "65535:65535"
+) -> None:
     """Pack ``rootfs`` as image ``name`` (``repo:tag``) into an OCI archive."""
     layer, diff_id = _layer(rootfs)
     config = {
         "architecture": "amd64",
         "os": "linux",
-        "config": {"Entrypoint": entrypoint, "User": "65535:65535"},
+        "config": {"Entrypoint": entrypoint, "User": user},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
     }
     partial = archive.with_suffix(".partial")

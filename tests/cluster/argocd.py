@@ -10,7 +10,6 @@ from pathlib import Path
 import yaml
 
 from tests.cluster.kube import Kube, load_yaml
-from tests.cluster.netns import Netns
 from tests.cluster.processes import Supervisor
 from tests.tools import TOOLS
 
@@ -46,7 +45,7 @@ def kubeconfig(kube: Kube, base: Path) -> Path:
     return path
 
 
-def start(sup: Supervisor, ns: Netns, bindir: Path, kube: Kube, *, base: Path, redis: str) -> None:
+def start(sup: Supervisor, bindir: Path, kube: Kube, *, base: Path, redis: str) -> None:
     home = base / "argocd-home"
     home.mkdir()
     env = {
@@ -62,7 +61,7 @@ def start(sup: Supervisor, ns: Netns, bindir: Path, kube: Kube, *, base: Path, r
     repo = "127.0.0.1:8081"
     sup.start(
         "argocd-repo-server",
-        ns.command(
+        [
             str(bindir / "argocd-repo-server"),
             "--port",
             "8081",
@@ -71,12 +70,12 @@ def start(sup: Supervisor, ns: Netns, bindir: Path, kube: Kube, *, base: Path, r
             "--disable-tls",
             "--redis",
             redis,
-        ),
+        ],
         env=env,
     )
     sup.start(
         "argocd-application-controller",
-        ns.command(
+        [
             str(bindir / "argocd-application-controller"),
             "--repo-server",
             repo,
@@ -89,13 +88,13 @@ def start(sup: Supervisor, ns: Netns, bindir: Path, kube: Kube, *, base: Path, r
             "4",
             "--operation-processors",
             "2",
-        ),
+        ],
         env=env,
     )
     # Its default metrics and probe ports are the repo-server's.
     sup.start(
         "argocd-applicationset-controller",
-        ns.command(
+        [
             str(bindir / "argocd-applicationset-controller"),
             "--argocd-repo-server",
             repo,
@@ -104,6 +103,6 @@ def start(sup: Supervisor, ns: Netns, bindir: Path, kube: Kube, *, base: Path, r
             "127.0.0.1:18080",
             "--probe-addr",
             "127.0.0.1:18081",
-        ),
+        ],
         env=env,
     )

@@ -54,16 +54,6 @@ def wait_synced_healthy(cluster: Cluster, timeout: float = 600) -> dict[str, Any
     return found
 
 
-def hook_jobs(cluster: Cluster) -> list[str]:
-    """Names (with uid) of every migration Job that ever ran (Argo CD deletes none here)."""
-    jobs = cluster.kube.get("jobs", "-n", NAMESPACE)["items"]
-    return sorted(
-        f"{j['metadata']['name']}/{j['metadata']['uid']}"
-        for j in jobs
-        if "argocd.argoproj.io/hook" in j["metadata"].get("annotations", {})
-    )
-
-
 def api_pod_ips(cluster: Cluster) -> list[str]:
     pods = cluster.kube.get("pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=api")
     return [

@@ -1,30 +1,27 @@
 """One cluster for the whole module (bringing one up is the slow part).
 
 ``WW_CLUSTER=kind`` uses a kind cluster (``make kind-test``); otherwise the
-no-Docker cluster of :mod:`tests.cluster.nodocker` is built and started here.
+no-Docker cluster of :mod:`tests.cluster.nodocker` is started here, inside the
+network namespace that :mod:`tests.cluster.launch` made and started pytest in
+(``make cluster-test``, and ``make test``).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.cluster.deploy import Cluster
+from tests.cluster.launch import UNAVAILABLE_ENV, environment
 from tests.cluster.timings import Timings
 
 
-def _require_root() -> None:
-    if os.geteuid() == 0:
-        return
-    message = "the no-Docker cluster needs root (network namespace, containerd, kubelet)"
+def _unavailable(why: str) -> None:
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI must run every test")
-    pytest.skip(message)
+        pytest.fail(f"{why}; CI must run every test")
+    pytest.skip(why)
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +33,16 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         with kind.running(timings) as found:
             yield found
     else:
-        _require_root()
+        if why := os.environ.get(UNAVAILABLE_ENV):
+            _unavailable(why)
+        launched = environment()
+        if launched is None:
+            _unavailable("tests/cluster runs inside its cluster's namespace: make cluster-test")
+            return
         from tests.cluster import nodocker
 
-        # Short: unix socket paths below it must stay under 108 bytes.
-        base = Path(tempfile.mkdtemp(prefix="wwc-", dir="/tmp"))
-        try:
-            with nodocker.running(base, timings) as found:
-                yield found
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
+        with nodocker.running(*launched, timings) as found:
+            yield found
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line("\ncluster figures:\n" + timings.report())

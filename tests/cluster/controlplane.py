@@ -6,7 +6,8 @@ import ssl
 import urllib.request
 from pathlib import Path
 
-from tests.cluster.netns import NODE_IP, Netns
+from tests.cluster import audit, deploy
+from tests.cluster.netns import NODE_IP
 from tests.cluster.pki import Pki
 from tests.cluster.processes import Supervisor, wait_for
 
@@ -14,11 +15,16 @@ SERVICE_CIDR = "10.96.0.0/16"
 CLUSTER_CIDR = "10.244.0.0/16"
 
 
-def start(sup: Supervisor, ns: Netns, bins: dict[str, Path], pki: Pki, base: Path) -> str:
+def audit_log(base: Path) -> Path:
+    """Where the API server writes its audit events."""
+    return base / "audit" / "audit.log"
+
+
+def start(sup: Supervisor, bins: dict[str, Path], pki: Pki, base: Path) -> str:
     """Start the control plane; return the API server URL once it is ready."""
     sup.start(
         "etcd",
-        ns.command(
+        [
             str(bins["etcd"]),
             "--data-dir",
             str(base / "etcd"),
@@ -34,12 +40,12 @@ def start(sup: Supervisor, ns: Netns, bins: dict[str, Path], pki: Pki, base: Pat
             "--unsafe-no-fsync",
             "--quota-backend-bytes",
             str(2 * 1024**3),
-        ),
+        ],
     )
     url = f"https://{NODE_IP}:6443"
     sup.start(
         "kube-apiserver",
-        ns.command(
+        [
             str(bins["kube-apiserver"]),
             "--etcd-servers",
             "http://127.0.0.1:2379",
@@ -71,10 +77,19 @@ def start(sup: Supervisor, ns: Netns, bins: dict[str, Path], pki: Pki, base: Pat
             "--kubelet-preferred-address-types",
             "InternalIP",
             "--enable-priority-and-fairness=false",
+            # What the tests read the order and the count of creations from.
+            "--audit-policy-file",
+            str(audit.write_policy(base / "audit", deploy.NAMESPACE)),
+            "--audit-log-path",
+            str(audit_log(base)),
+            "--audit-log-format",
+            "json",
+            "--audit-log-mode",
+            "blocking",
             "--profiling=false",
             "--cert-dir",
             str(base / "apiserver"),
-        ),
+        ],
     )
     context = ssl.create_default_context(cafile=str(pki.ca))
 
@@ -89,7 +104,7 @@ def start(sup: Supervisor, ns: Netns, bins: dict[str, Path], pki: Pki, base: Pat
     kubeconfig = str(pki.kubeconfig)
     sup.start(
         "kube-controller-manager",
-        ns.command(
+        [
             str(bins["kube-controller-manager"]),
             "--kubeconfig",
             kubeconfig,
@@ -115,11 +130,11 @@ def start(sup: Supervisor, ns: Netns, bins: dict[str, Path], pki: Pki, base: Pat
             # Finished ingest Jobs and hook Jobs are counted by the tests: keep them.
             "--terminated-pod-gc-threshold",
             "1000",
-        ),
+        ],
     )
     sup.start(
         "kube-scheduler",
-        ns.command(
+        [
             str(bins["kube-scheduler"]),
             "--kubeconfig",
             kubeconfig,
@@ -130,6 +145,6 @@ def start(sup: Supervisor, ns: Netns, bins: dict[str, Path], pki: Pki, base: Pat
             "--leader-elect=false",
             "--bind-address",
             "127.0.0.1",
-        ),
+        ],
     )
     return url

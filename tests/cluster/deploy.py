@@ -44,6 +44,7 @@ class Cluster:
     ca_file: Path
     token: str
     scratch: Path  # a folder the tests may write in
+    audit_log: Path  # the API server's audit events (tests/cluster/audit.py)
 
     def s3(self) -> object:
         return boto3.client("s3", endpoint_url=self.aws_endpoint, **_credentials())

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.cluster.kube import Kube, load_yaml
-from tests.cluster.netns import Netns
 from tests.cluster.processes import Supervisor, wait_for
 
 NAMESPACE = "external-secrets"
@@ -23,17 +22,17 @@ def install_crds(kube: Kube, module: Path) -> None:
     kube.apply(crds)
 
 
-def start(sup: Supervisor, ns: Netns, binary: Path, kubeconfig: Path, aws_endpoint: str) -> None:
+def start(sup: Supervisor, binary: Path, kubeconfig: Path, aws_endpoint: str) -> None:
     sup.start(
         "external-secrets",
-        ns.command(
+        [
             str(binary),
             "--enable-leader-election=false",
             "--metrics-addr",
             "127.0.0.1:18090",
             "--concurrent",
             "2",
-        ),
+        ],
         env={
             "KUBECONFIG": str(kubeconfig),
             # v0.16 uses aws-sdk-go v1, which reads this rather than AWS_ENDPOINT_URL_*.
@@ -45,9 +44,10 @@ def start(sup: Supervisor, ns: Netns, binary: Path, kubeconfig: Path, aws_endpoi
 
 def store(kube: Kube, region: str = "us-east-1") -> None:
     """The ClusterSecretStore, with static moto credentials, once it is Valid."""
-    kube.kubectl("create", "namespace", NAMESPACE)
     kube.apply(
         [
+            # Applied, not created: a Helm install of the operator already made it.
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
             {
                 "apiVersion": "v1",
                 "kind": "Secret",

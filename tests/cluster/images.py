@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from tests.cluster import node
@@ -21,6 +23,9 @@ def app_archive(base: Path) -> Path:
     builder.run("tag", image, name)
     archive = base / "app-image.tar"
     builder.run("save", "--format", "docker-archive", "-o", str(archive), name, timeout=600)
+    if builder.as_root:  # saved by root through sudo: the node's ctr runs as the test user
+        subprocess.run([*builder.as_root, "chown", f"{os.getuid()}:{os.getgid()}", str(archive)],
+                       check=True)  # fmt: skip
     return archive
 
 

@@ -1,17 +1,26 @@
-"""The node: Debian's containerd with runc and CNI ptp links, kubelet, kube-router.
+"""The node: Debian's containerd with runc and CNI ptp links, kubelet, kube-proxy,
+and kube-network-policies (NetworkPolicies, as its own DaemonSet).
 
-Images come from no registry: each is imported from an archive with ``ctr``,
-and containerd's proxy points at a closed loopback port so that no pull can
-leave the machine. Pods get a resolv.conf that resolves nothing.
+containerd, kubelet and kube-proxy run as root (through sudo when the
+tests do not); containerd's socket belongs to the invoking user, so ``ctr``
+needs no root. Images come from no registry: each is imported from an archive
+with ``ctr``, and containerd's proxy points at a closed loopback port so that
+no pull can leave the machine. Pods get a resolv.conf that resolves nothing.
+Each pod's network namespace is mounted under containerd's state folder, not
+in the machine's ``/run/netns``: the run removes its own and no one else's.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
-from tests.cluster.netns import NODE_IP, POD_CIDR, Netns
+import yaml
+
+from tests.cluster.netns import NODE_IP, POD_CIDR
 from tests.cluster.pki import Pki
 from tests.cluster.processes import Supervisor, wait_for
 
@@ -27,6 +36,8 @@ state = "{base}/containerd/state"
 
 [grpc]
   address = "{base}/containerd/containerd.sock"
+  uid = {uid}
+  gid = {gid}
 
 [metrics]
   address = ""
@@ -39,6 +50,7 @@ state = "{base}/containerd/state"
   # This sandbox's root lacks CAP_SYS_RESOURCE: runc could not raise oom_score_adj.
   restrict_oom_score_adj = true
   enable_selinux = false
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -62,7 +74,7 @@ def ctr(base: Path, *args: str) -> str:
 
 def _write_cni(base: Path) -> None:
     # ptp: every pod is a routed /32, so pod-to-pod traffic crosses this
-    # namespace's FORWARD chain where kube-router's policy rules sit (a bridge
+    # namespace's forwarding, where the policy enforcer's rules sit (a bridge
     # would switch it past iptables without br_netfilter).
     conf = {
         "cniVersion": "0.4.0",
@@ -86,14 +98,18 @@ def _write_cni(base: Path) -> None:
     (folder / "10-ww.conflist").write_text(json.dumps(conf, indent=2))
 
 
-def start_containerd(sup: Supervisor, ns: Netns, base: Path) -> None:
+def start_containerd(sup: Supervisor, base: Path) -> None:
     """containerd with the CRI plugin, its state under ``base``."""
     _write_cni(base)
     config = base / "containerd" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(CONTAINERD_TOML.format(base=base, pause=PAUSE_IMAGE, cni_bin=CNI_BIN))
+    config.write_text(
+        CONTAINERD_TOML.format(
+            base=base, pause=PAUSE_IMAGE, cni_bin=CNI_BIN, uid=os.getuid(), gid=os.getgid()
+        )
+    )
     proxy = {"HTTP_PROXY": CLOSED_PROXY, "HTTPS_PROXY": CLOSED_PROXY, "NO_PROXY": ""}
-    sup.start("containerd", ns.command("containerd", "--config", str(config)), env=proxy)
+    sup.start("containerd", ["containerd", "--config", str(config)], env=proxy, root=True)
     wait_for(lambda: ctr(base, "version"), "containerd", timeout=60, supervisor=sup)
 
 
@@ -111,6 +127,17 @@ def image_digest(base: Path, name: str) -> str:
     raise LookupError(f"image {name} not in containerd")
 
 
+def cgroup_v2() -> bool:
+    """Whether the host mounts the unified cgroup v2 hierarchy."""
+    return _fs_type("/sys/fs/cgroup") == "cgroup2fs"
+
+
+def _fs_type(path: str) -> str:
+    return subprocess.run(
+        ["stat", "-f", "-c", "%T", path], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def kubelet_config(base: Path) -> dict[str, object]:
     resolv = base / "kubelet-resolv.conf"
     # Pods resolve nothing: no nameserver answers on the namespace's loopback.
@@ -124,8 +151,9 @@ def kubelet_config(base: Path) -> dict[str, object]:
         "authentication": {"anonymous": {"enabled": True}, "webhook": {"enabled": False}},
         "authorization": {"mode": "AlwaysAllow"},
         "cgroupDriver": "cgroupfs",
-        # This machine has cgroup v1; 1.34 still runs on it when told so.
-        "failCgroupV1": False,
+        # On a cgroup v1 host (this machine), 1.34 still runs when told so; on v2
+        # (GitHub's ubuntu-24.04 runners) the setting keeps its default.
+        **({} if cgroup_v2() else {"failCgroupV1": False}),
         "failSwapOn": False,
         "containerRuntimeEndpoint": f"unix://{containerd_socket(base)}",
         "resolvConf": str(resolv),
@@ -145,12 +173,12 @@ def kubelet_config(base: Path) -> dict[str, object]:
     }
 
 
-def start_kubelet(sup: Supervisor, ns: Netns, kubelet: Path, pki: Pki, base: Path) -> None:
+def start_kubelet(sup: Supervisor, kubelet: Path, pki: Pki, base: Path) -> None:
     config = base / "kubelet.yaml"
     config.write_text(json.dumps(kubelet_config(base)))
     sup.start(
         "kubelet",
-        ns.command(
+        [
             str(kubelet),
             "--config",
             str(config),
@@ -162,26 +190,48 @@ def start_kubelet(sup: Supervisor, ns: Netns, kubelet: Path, pki: Pki, base: Pat
             NODE_IP,
             "--root-dir",
             str(base / "kubelet"),
-        ),
+        ],
+        root=True,
     )
 
 
-def start_kube_router(sup: Supervisor, ns: Netns, kube_router: Path, pki: Pki) -> None:
-    """kube-router as the NetworkPolicy enforcer only (no routing, no service proxy)."""
+def start_kube_proxy(sup: Supervisor, kube_proxy: Path, pki: Pki) -> None:
+    """kube-proxy (iptables mode) in the namespace: ClusterIP Services route, for pods
+    and for the node's own processes (a pod's in-cluster client reaches 10.96.0.1)."""
     sup.start(
-        "kube-router",
-        ns.command(
-            str(kube_router),
+        "kube-proxy",
+        [
+            str(kube_proxy),
             "--kubeconfig",
             str(pki.kubeconfig),
-            "--run-firewall=true",
-            "--run-router=false",
-            "--run-service-proxy=false",
             "--hostname-override",
             NODE_NAME,
-            # The node's CNI is ptp (above): kube-router must not write its own.
-            "--enable-cni=false",
-            "--health-port",
-            "20244",
-        ),
+            "--proxy-mode",
+            "iptables",
+            "--cluster-cidr",
+            POD_CIDR,
+            # Leave the machine-wide conntrack settings alone: 0 means "do not set".
+            "--conntrack-max-per-core",
+            "0",
+            "--conntrack-tcp-timeout-established",
+            "0",
+            "--conntrack-tcp-timeout-close-wait",
+            "0",
+            "--metrics-bind-address",
+            "127.0.0.1:10249",
+            "--healthz-bind-address",
+            "127.0.0.1:10256",
+        ],
+        root=True,
     )
+
+
+def network_policy_enforcer(module: Path, image: str) -> list[dict[str, Any]]:
+    """kube-network-policies' own ``install.yaml`` (RBAC and DaemonSet), its image
+    reference replaced by the locally built one and nothing else changed."""
+    objects = [d for d in yaml.safe_load_all((module / "install.yaml").read_text()) if d]
+    for obj in objects:
+        if obj["kind"] == "DaemonSet":
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                container["image"] = image
+    return objects

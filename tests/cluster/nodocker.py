@@ -1,21 +1,26 @@
 """The cluster without Docker: everything built from the registries, run in a netns.
 
-:func:`running` brings up, in one network namespace it creates: PostgreSQL,
-moto, redis and a git daemon; etcd and the control plane; containerd and
-kubelet (the node), kube-router (NetworkPolicies); the External Secrets
-Operator and Argo CD outside the cluster. The test process's thread enters the
-namespace too, so the tests reach every address directly. Teardown stops each
-process by id and leaves no process, mount, namespace or link behind.
+:func:`prepare` builds (or finds cached) what the cluster runs, before any
+namespace exists, since the builds need the registries. :func:`running` then
+brings up, inside the namespace the launcher (:mod:`tests.cluster.launch`) made
+and started the tests in: PostgreSQL (on its own database host), moto, redis
+and a git daemon; etcd and the control plane; containerd and kubelet (the
+node) with kube-proxy, and kube-network-policies enforcing NetworkPolicies as
+the DaemonSet of its own install.yaml; the External Secrets Operator and Argo CD
+outside the cluster. Root is taken only for the node's processes, entering the
+database host and the clean-up of what they left (mounts, root-owned state).
+Teardown stops each process by id and leaves no process or mount behind; the
+launcher then deletes the namespaces and the folder.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.cluster import build
@@ -36,9 +41,12 @@ from tests.cluster import (
 from tests.cluster.kube import Kube
 from tests.cluster.processes import Supervisor, stop, wait_for
 from tests.cluster.timings import Timings
+from tests.harness.root import as_root
 from tests.tools import REPO
 
 LOGS = REPO / ".cache" / "cluster-logs"
+PREPARED = "prepared.json"
+NETPOL_IMAGE = f"registry.k8s.io/networking/kube-network-policies:{build.KUBE_NETWORK_POLICIES}"
 
 
 def binaries() -> dict[str, Path]:
@@ -48,7 +56,8 @@ def binaries() -> dict[str, Path]:
     found["etcd"] = build.etcd() / "etcd"
     found["external-secrets"] = build.external_secrets() / "external-secrets"
     found["argocd"] = build.argocd()
-    found["kube-router"] = build.kube_router() / "kube-router"
+    found["kube-proxy"] = build.kube_proxy() / "kube-proxy"
+    found["kube-network-policies"] = build.kube_network_policies()
     found["pause"] = build.pause_image()
     return found
 
@@ -60,6 +69,9 @@ def _modules(scratch: Path) -> dict[str, Path]:
     return {
         "argocd": module_dir("github.com/argoproj/argo-cd/v3", build.ARGOCD, scratch),
         "eso": module_dir("github.com/external-secrets/external-secrets", build.ESO, scratch),
+        "kube-network-policies": module_dir(
+            "sigs.k8s.io/kube-network-policies", build.KUBE_NETWORK_POLICIES, scratch
+        ),
         "prometheus-operator": module_dir(
             "github.com/prometheus-operator/prometheus-operator", build.PROMETHEUS_OPERATOR, scratch
         ),
@@ -78,7 +90,7 @@ def _stop_pods(kube: Kube, base: Path, sup: Supervisor) -> None:
     """Let kubelet tear every pod down (CNI DEL, unmounts) before it stops."""
     for name, process in sup.started:
         if name.startswith(("argocd", "external-secrets", "kube-controller")):
-            stop(process.pid)
+            stop(process.pid, root=process.pid in sup.as_root)
     try:
         kube.kubectl(
             "delete",
@@ -100,8 +112,8 @@ def _kill_leftover_containers(base: Path) -> None:
     """Tasks and shims of this containerd, found by its socket, killed by pid."""
     for shim in memory.shims(str(node.containerd_socket(base))):
         for child in memory.descendants(shim):
-            stop(child, grace=2)
-        stop(shim, grace=5)
+            stop(child, grace=2, root=True)
+        stop(shim, grace=5, root=True)
 
 
 def _unmount_under(*roots: Path) -> None:
@@ -109,98 +121,95 @@ def _unmount_under(*roots: Path) -> None:
     prefixes = tuple(str(r) for r in roots)
     mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
     for point in sorted((m for m in mounts if m.startswith(prefixes)), key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
+        subprocess.run(as_root(["umount", "-l", point]), check=False, capture_output=True)
 
 
-def _cni_netns() -> set[str]:
-    folder = Path("/run/netns")
-    return (
-        {p.name for p in folder.iterdir() if p.name.startswith("cni-")}
-        if folder.exists()
-        else set()
-    )
+def prepare(base: Path) -> None:
+    """Build or find every binary, module and image; note their paths in ``base``."""
+    found = {name: str(path) for name, path in binaries().items()}
+    found |= {f"module:{name}": str(path) for name, path in _modules(base / "modules").items()}
+    found["app-image"] = str(images.app_archive(base))
+    (base / PREPARED).write_text(json.dumps(found, indent=2))
+
+
+def _prepared(base: Path) -> tuple[dict[str, Path], dict[str, Path], Path]:
+    found = {k: Path(v) for k, v in json.loads((base / PREPARED).read_text()).items()}
+    modules = {k.split(":", 1)[1]: v for k, v in found.items() if k.startswith("module:")}
+    bins = {k: v for k, v in found.items() if ":" not in k and k != "app-image"}
+    return bins, modules, found["app-image"]
 
 
 @contextmanager
-def running(base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
+def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
     """Bring the whole cluster up under ``base``; yield its parts; always tear it down."""
-    with timings.step("builds (cached after the first run)"):
-        bins = binaries()
-        modules = _modules(base / "modules")
-        app_archive = images.app_archive(base)
-    ns_before = _cni_netns()
-    ns = netns.create(f"wwc{os.getpid()}")
-    db_host = netns.create_database_host(ns)
+    bins, modules, app_archive = _prepared(base)
     sup = Supervisor(base / "logs")
     socket = str(node.containerd_socket(base))
     sampler = memory.PeakSampler(lambda: [p.pid for _, p in sup.started] + memory.shims(socket))
     sampler.start()
     kube: Kube | None = None
     try:
-        with ExitStack() as stack:
-            stack.enter_context(netns.entered(ns))
-            started = time.monotonic()
-            keys = pki.create(base / "pki", netns.NODE_IP)
-            kube = Kube(keys.kubeconfig)
-            database = services.start_postgres(
-                sup, db_host, base, keys.server_cert, keys.server_key
+        started = time.monotonic()
+        keys = pki.create(base / "pki", netns.NODE_IP)
+        kube = Kube(keys.kubeconfig)
+        database = services.start_postgres(
+            sup, ns.database_host, base, keys.server_cert, keys.server_key
+        )
+        aws = services.start_moto(sup)
+        redis = services.start_redis(sup, base)
+        controlplane.start(sup, bins, keys, base)
+        timings.mark("control plane ready", started)
+        node.start_containerd(sup, base)
+        digest = images.import_all(base, bins["pause"], app_archive)
+        node.import_image(base, bins["kube-network-policies"])
+        node.start_kubelet(sup, bins["kubelet"], keys, base)
+        node.start_kube_proxy(sup, bins["kube-proxy"], keys)
+        _wait_node_ready(kube, sup)
+        timings.mark("node Ready", started)
+        kube.apply(node.network_policy_enforcer(modules["kube-network-policies"], NETPOL_IMAGE))
+        eso.install_crds(kube, modules["eso"])
+        crds = modules["prometheus-operator"] / "example" / "prometheus-operator-crd"
+        for name in ("servicemonitors", "prometheusrules"):
+            kube.kubectl(
+                "apply", "--server-side", "-f", str(crds / f"monitoring.coreos.com_{name}.yaml")
             )
-            aws = services.start_moto(sup, ns)
-            redis = services.start_redis(sup, ns, base)
-            controlplane.start(sup, ns, bins, keys, base)
-            timings.mark("control plane ready", started)
-            node.start_containerd(sup, ns, base)
-            digest = images.import_all(base, bins["pause"], app_archive)
-            node.start_kubelet(sup, ns, bins["kubelet"], keys, base)
-            _wait_node_ready(kube, sup)
-            timings.mark("node Ready", started)
-            node.start_kube_router(sup, ns, bins["kube-router"], keys)
-            eso.install_crds(kube, modules["eso"])
-            crds = modules["prometheus-operator"] / "example" / "prometheus-operator-crd"
-            for name in ("servicemonitors", "prometheusrules"):
-                kube.kubectl(
-                    "apply", "--server-side", "-f", str(crds / f"monitoring.coreos.com_{name}.yaml")
-                )
-            eso.start(sup, ns, bins["external-secrets"], keys.kubeconfig, aws)
-            argocd.install(kube, modules["argocd"])
-            password = deploy.seed_aws(aws)
-            deploy.create_database(database, password)
-            eso.store(kube)
-            url = f"git://{netns.NODE_IP}:{services.GIT_PORT}/{gitrepo.NAME}"
-            delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws)
-            repo = gitrepo.create(base / "git", url, delivery)
-            services.start_git_daemon(sup, ns, repo.bare.parent)
-            argocd.start(sup, ns, bins["argocd"], kube, base=base, redis=redis)
-            deploy.apply_argocd_objects(kube, repo.work)
-            timings.mark("cluster up, argocd/ applied", started)
-            yield deploy.Cluster(
-                kube,
-                repo,
-                database,
-                netns.DB_IP,
-                aws,
-                password,
-                timings,
-                started,
-                api_server=f"https://{netns.NODE_IP}:6443",
-                ca_file=keys.ca,
-                token=keys.token,
-                scratch=base / "scratch",
-            )
+        eso.start(sup, bins["external-secrets"], keys.kubeconfig, aws)
+        argocd.install(kube, modules["argocd"])
+        password = deploy.seed_aws(aws)
+        deploy.create_database(database, password)
+        eso.store(kube)
+        url = f"git://{netns.NODE_IP}:{services.GIT_PORT}/{gitrepo.NAME}"
+        delivery = gitrepo.dev_delivery(
+            images.APP_TAG, digest, netns.DB_IP, aws, f"{netns.NODE_IP}/32"
+        )
+        repo = gitrepo.create(base / "git", url, delivery)
+        services.start_git_daemon(sup, repo.bare.parent)
+        argocd.start(sup, bins["argocd"], kube, base=base, redis=redis)
+        deploy.apply_argocd_objects(kube, repo.work)
+        timings.mark("cluster up, argocd/ applied", started)
+        yield deploy.Cluster(
+            kube,
+            repo,
+            database,
+            netns.DB_IP,
+            aws,
+            password,
+            timings,
+            started,
+            api_server=f"https://{netns.NODE_IP}:6443",
+            ca_file=keys.ca,
+            token=keys.token,
+            scratch=base / "scratch",
+            audit_log=controlplane.audit_log(base),
+        )
     finally:
         timings.peak_memory_mib = sampler.stop()
         if kube is not None:
-            with netns.entered(ns):
-                _stop_pods(kube, base, sup)
+            _stop_pods(kube, base, sup)
         sup.stop_all()
         _kill_leftover_containers(base)
         _unmount_under(base)
-        for name in _cni_netns() - ns_before:
-            subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
-        netns.delete(db_host)
-        netns.delete(ns)
         # The components' logs outlive the cluster, for whoever reads a failure.
         shutil.rmtree(LOGS, ignore_errors=True)
         if (base / "logs").exists():
             shutil.copytree(base / "logs", LOGS, dirs_exist_ok=True)
-        shutil.rmtree(base, ignore_errors=True)

@@ -1,7 +1,14 @@
-"""The cluster's long-running processes: started with a log file each, stopped by pid."""
+"""The cluster's long-running processes: started with a log file each, stopped by pid.
+
+Most run as the invoking user; the few that need root (containerd, kubelet, the
+policy enforcer) are started through :func:`tests.harness.root.as_root` and
+signalled the same way, with their descendants, since ``sudo`` itself may be all
+a normal user can signal.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.cluster.memory import descendants
+from tests.harness.root import as_root
 from tests.harness.waiting import wait_through_errors as wait_for  # noqa: F401 (re-exported)
 
 
@@ -19,6 +28,7 @@ class Supervisor:
 
     logs: Path
     started: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    as_root: set[int] = field(default_factory=set)  # pids started through as_root
 
     def start(
         self,
@@ -26,12 +36,14 @@ class Supervisor:
         argv: Sequence[str],
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        root: bool = False,
     ) -> subprocess.Popen[bytes]:
-        """Start ``argv`` with stdout and stderr in ``<logs>/<name>.log``."""
+        """Start ``argv`` (as root if ``root``) with its output in ``<logs>/<name>.log``."""
         self.logs.mkdir(parents=True, exist_ok=True)
+        command = as_root(argv, env) if root else list(argv)
         with (self.logs / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                list(argv),
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -40,6 +52,8 @@ class Supervisor:
                 start_new_session=True,
             )
         self.started.append((name, process))
+        if root:
+            self.as_root.add(process.pid)
         return process
 
     def check_alive(self) -> None:
@@ -56,9 +70,10 @@ class Supervisor:
     def stop_all(self, grace: float = 10) -> None:
         """SIGTERM each process (newest first), SIGKILL what is left after ``grace``."""
         for _name, process in reversed(self.started):
-            stop(process.pid, grace)
+            stop(process.pid, grace, root=process.pid in self.as_root)
             process.wait()
         self.started.clear()
+        self.as_root.clear()
 
 
 def alive(pid: int) -> bool:
@@ -66,6 +81,8 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        pass  # another user's (root's): it exists
     # A zombie is dead for our purposes (its parent reaps it).
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
@@ -73,17 +90,27 @@ def alive(pid: int) -> bool:
         return False
 
 
-def stop(pid: int, grace: float = 10) -> None:
-    """Terminate one process by id; kill it if it outlives ``grace`` seconds."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+def _signal(pids: Sequence[int], sig: signal.Signals, root: bool) -> None:
+    if root:
+        argv = ["kill", f"-{sig.name.removeprefix('SIG')}", *map(str, pids)]
+        subprocess.run(as_root(argv), capture_output=True, check=False)
         return
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def stop(pid: int, grace: float = 10, root: bool = False) -> None:
+    """Terminate one process and its descendants by id; kill what outlives ``grace`` s.
+
+    ``root``: it was started as root (through sudo when not root), so it is
+    signalled as root, its children too: sudo's own child outlives a killed sudo.
+    """
+    pids = [pid, *descendants(pid)] if root else [pid]
+    _signal(pids, signal.SIGTERM, root)
     deadline = time.monotonic() + grace
-    while alive(pid) and time.monotonic() < deadline:
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if alive(pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
+    left = [p for p in pids if alive(p)]
+    if left:
+        _signal(left, signal.SIGKILL, root)

@@ -4,6 +4,7 @@ and redis (Argo CD's cache)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -28,8 +29,8 @@ def _listening(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path) -> str:
-    """PostgreSQL on DB_IP:5432 in the database host's namespace ``ns``, with TLS (the
+def start_postgres(sup: Supervisor, host: Netns, base: Path, cert: Path, key: Path) -> str:
+    """PostgreSQL on DB_IP:5432 in the database host's namespace ``host``, with TLS (the
     chart's sslmode=require); the superuser URL.
 
     The superuser is trusted only from the cluster's end of the link (the harness,
@@ -75,10 +76,19 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
     (data / "pg_hba.conf").write_text(
         f"host all postgres {DB_GATEWAY}/32 trust\nhostssl all all 0.0.0.0/0 scram-sha-256\n"
     )
+    # Entering the host's namespace takes root; the server runs as its own user.
+    owner = user or str(os.getuid())
     sup.start(
         "postgres",
-        ns.command(
-            *prefix,
+        [
+            "nsenter",
+            f"--net={host.path}",
+            "--",
+            "setpriv",
+            f"--reuid={owner}",
+            f"--regid={user or os.getgid()}",
+            "--clear-groups",
+            "--",
             str(bins / "postgres"),
             "-D",
             str(data),
@@ -96,8 +106,9 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
             f"ssl_cert_file={tls / 'server.crt'}",
             "-c",
             f"ssl_key_file={tls / 'server.key'}",
-        ),
+        ],
         env={"LC_ALL": "C"},
+        root=True,
     )
     url = f"postgresql://postgres@{DB_IP}:{PG_PORT}/postgres"
     wait_for(
@@ -109,20 +120,18 @@ def start_postgres(sup: Supervisor, ns: Netns, base: Path, cert: Path, key: Path
     return url
 
 
-def start_moto(sup: Supervisor, ns: Netns) -> str:
+def start_moto(sup: Supervisor) -> str:
     """moto's server on NODE_IP:443 (plain HTTP); its endpoint URL."""
-    sup.start(
-        "moto", ns.command(sys.executable, "-m", "moto.server", "-H", NODE_IP, "-p", str(MOTO_PORT))
-    )
+    sup.start("moto", [sys.executable, "-m", "moto.server", "-H", NODE_IP, "-p", str(MOTO_PORT)])
     wait_for(lambda: _listening(NODE_IP, MOTO_PORT), "moto", timeout=60, supervisor=sup)
     return f"http://{NODE_IP}:{MOTO_PORT}"
 
 
-def start_git_daemon(sup: Supervisor, ns: Netns, root: Path) -> str:
+def start_git_daemon(sup: Supervisor, root: Path) -> str:
     """``git daemon`` serving the bare repositories under ``root`` read-only."""
     sup.start(
         "git-daemon",
-        ns.command(
+        [
             "git",
             "daemon",
             f"--base-path={root}",
@@ -131,17 +140,17 @@ def start_git_daemon(sup: Supervisor, ns: Netns, root: Path) -> str:
             f"--listen={NODE_IP}",
             f"--port={GIT_PORT}",
             str(root),
-        ),
+        ],
     )
     wait_for(lambda: _listening(NODE_IP, GIT_PORT), "git daemon", timeout=30, supervisor=sup)
     return f"git://{NODE_IP}:{GIT_PORT}"
 
 
-def start_redis(sup: Supervisor, ns: Netns, base: Path) -> str:
+def start_redis(sup: Supervisor, base: Path) -> str:
     """redis for Argo CD's cache, on the namespace's loopback, nothing on disk."""
     sup.start(
         "redis",
-        ns.command(
+        [
             "redis-server",
             "--bind",
             "127.0.0.1",
@@ -155,7 +164,7 @@ def start_redis(sup: Supervisor, ns: Netns, base: Path) -> str:
             str(base),
             "--protected-mode",
             "no",
-        ),
+        ],
     )
     wait_for(lambda: _listening("127.0.0.1", REDIS_PORT), "redis", timeout=30, supervisor=sup)
     return f"127.0.0.1:{REDIS_PORT}"

@@ -8,7 +8,7 @@ in file order and each leaves the deployment Synced for the next.
 from __future__ import annotations
 
 import base64
-import calendar
+import datetime
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from command.sample_data import MISSING, SampleSpec, make_stations, station_lines
-from tests.cluster import checks, monitoring
+from tests.cluster import audit, checks, monitoring, probes
 from tests.cluster.deploy import (
     APPLICATION,
     DB_NAME,
@@ -35,16 +35,9 @@ from tests.tools import require
 API = "weather-warehouse-api"  # the Deployment
 SERVICE = "weather-warehouse"
 DB_SECRET = "weather-warehouse-db"
+MIGRATION_JOB = "weather-warehouse-migrate"  # the chart's Sync hook
 DEV_VALUES = Path("k8s/envs/dev/values.yaml")
 STAY_SYNCED_S = 120
-
-
-def _time(stamp: str) -> float:
-    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in obj["status"]["conditions"] if c["type"] == kind)
 
 
 @pytest.fixture(scope="module")
@@ -88,21 +81,27 @@ def test_the_external_secret_brings_the_password_that_postgres_accepts(
         assert conn.execute("SELECT current_user").fetchone() == (DB_USER,)
 
 
-def test_sync_order_is_external_secret_then_migration_hook_then_api(
+def test_sync_order_is_external_secret_then_its_secret_then_migration_hook_then_api(
     cluster: Cluster, synced: dict[str, Any]
 ) -> None:
-    # Argo CD deletes the hook Job once it succeeded (its hook-delete-policy), so
-    # the order is read from the sync result and the objects that remain.
-    results = synced["status"]["operationState"]["syncResult"]["resources"]
-    (hook,) = [r for r in results if r.get("hookType") == "Sync" and r["kind"] == "Job"]
-    assert hook["hookPhase"] == "Succeeded"
-    waves = {r["kind"]: r.get("syncPhase") for r in results}
-    assert waves["ExternalSecret"] == "Sync"
-    external = cluster.kube.get("externalsecret", DB_SECRET, "-n", NAMESPACE)
-    secret_ready = _time(_condition(external, "Ready")["lastTransitionTime"])
-    api = cluster.kube.get("deployment", API, "-n", NAMESPACE)
-    available = _time(_condition(api, "Available")["lastTransitionTime"])
-    assert secret_ready <= available
+    # The API server's own record of the first sync's creations (Argo CD
+    # deletes the succeeded hook Job, so the objects left cannot tell).
+    created = audit.creations(cluster.audit_log, NAMESPACE)
+
+    def first(resource: str, prefix: str) -> audit.Creation:
+        found = [c for c in created if c.resource == resource and c.name.startswith(prefix)]
+        assert found, f"the audit log shows no {resource} {prefix}* created"
+        return found[0]
+
+    order = [
+        first("externalsecrets", DB_SECRET),  # wave -2, by Argo CD
+        first("secrets", DB_SECRET),  # by External Secrets, from Secrets Manager
+        first("jobs", MIGRATION_JOB),  # the Sync hook, wave -1, once the secret is there
+        first("replicasets", API),  # wave 0: the API's Deployment, then its ReplicaSet
+    ]
+    said = [f"{c.resource}/{c.name} at {c.at.time()}" for c in order]
+    assert [c.at for c in order] == sorted(c.at for c in order), said
+    assert len({c.at for c in order}) == len(order), said
     with psycopg.connect(cluster.admin_database_url, dbname=DB_NAME) as conn:
         tables = {
             r[0]
@@ -111,12 +110,21 @@ def test_sync_order_is_external_secret_then_migration_hook_then_api(
     assert {"station", "observation", "weather_stats", "ingest_run"} <= tables
 
 
+def _hook_creations(cluster: Cluster, since: datetime.datetime) -> list[audit.Creation]:
+    """The migration hook Jobs the API server created at or after ``since``."""
+    return [
+        c
+        for c in audit.creations(cluster.audit_log, NAMESPACE)
+        if c.resource == "jobs" and c.name == MIGRATION_JOB and c.at >= since
+    ]
+
+
 def test_dev_stays_synced_for_two_minutes_without_another_sync(
     cluster: Cluster, synced: dict[str, Any]
 ) -> None:
     before = checks.application(cluster)
     history = len(before["status"].get("history", []))
-    jobs = checks.hook_jobs(cluster)
+    since = datetime.datetime.now(datetime.UTC)
     seen: set[tuple[str, str]] = set()
     deadline = time.monotonic() + STAY_SYNCED_S
     while time.monotonic() < deadline:
@@ -130,7 +138,8 @@ def test_dev_stays_synced_for_two_minutes_without_another_sync(
         after["status"]["operationState"]["startedAt"]
         == (before["status"]["operationState"]["startedAt"])
     )
-    assert checks.hook_jobs(cluster) == jobs
+    # Every sync re-creates the migration hook Job: the audit log counts them.
+    assert _hook_creations(cluster, since) == []
     # The two minutes saw Argo CD compare again (not a stale status).
     assert after["status"]["reconciledAt"] != before["status"]["reconciledAt"]
 
@@ -141,6 +150,7 @@ def test_a_pushed_change_to_dev_values_reaches_the_pods(
     def set_info(work: Path) -> None:
         edit_yaml(work / DEV_VALUES, lambda values: values["api"].update(logLevel="INFO"))  # type: ignore[union-attr]
 
+    since = datetime.datetime.now(datetime.UTC)
     commit = cluster.repo.push(set_info, "dev: API log level INFO")
 
     def rolled_out() -> bool:
@@ -158,6 +168,9 @@ def test_a_pushed_change_to_dev_values_reaches_the_pods(
 
     wait_for(rolled_out, "the pushed log level in the API pods", timeout=300, every=1)
     checks.wait_rollout(cluster, API)
+    # The sync ran the migration hook once more: what the stays-Synced test
+    # counts (zero there) is seen when it happens.
+    assert [c.name for c in _hook_creations(cluster, since)] == [MIGRATION_JOB]
 
 
 def test_self_heal_puts_back_an_object_deleted_by_hand(
@@ -299,109 +312,135 @@ def _assert_every_shard_ran(cluster: Cluster, job: str) -> None:
     assert sum(loaded for *_, loaded in runs) == 1 + len(NOAA_STATIONS)
 
 
-# -- NetworkPolicies (kube-router) ---------------------------------------------
+# -- NetworkPolicies and Pod Security ----------------------------------------
 
-PROBE = """
-import socket, sys
-reached = []
-for host, port in ((sys.argv[1], 8000), (sys.argv[2], 5432)):
+TRIES = 5  # rounds each probe must answer as expected, once the policy is in force
+SCRAPER_NAMESPACE = "monitoring"  # the chart's prometheusNamespaceSelector names it
+INGEST_LABELS = {
+    "app.kubernetes.io/name": "weather-warehouse",
+    "app.kubernetes.io/instance": "weather-warehouse",
+    "app.kubernetes.io/component": "ingest",
+}
+
+
+def _image(cluster: Cluster) -> str:
+    deployment = cluster.kube.get("deployment", API, "-n", NAMESPACE)
+    image: str = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    return image
+
+
+def _targets(cluster: Cluster) -> tuple[str, str]:
+    (ip, *_) = checks.api_pod_ips(cluster)
+    return f"{ip}:8000", f"{cluster.database_host}:5432"
+
+
+def test_the_pods_the_policies_name_reach_the_api_and_the_database(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    # The positive control: the refusals below are the policies', not a broken network.
+    api, database = _targets(cluster)
+    cluster.kube.apply([{"apiVersion": "v1", "kind": "Namespace",
+                         "metadata": {"name": SCRAPER_NAMESPACE}}])  # fmt: skip
+    probes.start(cluster, probes.pod("scraper", SCRAPER_NAMESPACE, {}, _image(cluster)))
+    probes.start(cluster, probes.pod("ingest-probe", NAMESPACE, INGEST_LABELS, _image(cluster)))
     try:
-        socket.create_connection((host, port), timeout=3).close()
-        reached.append(f"{host}:{port}")
-    except OSError:
-        pass
-print("reached:", ", ".join(reached) or "nothing")
-sys.exit(10 + len(reached) if reached else 0)
-"""
+        rounds = probes.settled_reach(cluster, "scraper", SCRAPER_NAMESPACE, {api: True}, TRIES)
+        assert rounds == [{api: True}] * TRIES
+        rounds = probes.settled_reach(cluster, "ingest-probe", NAMESPACE, {database: True}, TRIES)
+        assert rounds == [{database: True}] * TRIES
+    finally:
+        probes.delete(cluster, "scraper", SCRAPER_NAMESPACE)
+        probes.delete(cluster, "ingest-probe", NAMESPACE)
 
 
 def test_a_pod_without_the_allowed_labels_reaches_neither_the_api_nor_the_database(
     cluster: Cluster, synced: dict[str, Any]
 ) -> None:
-    (ip, *_) = checks.api_pod_ips(cluster)
-    image = cluster.kube.get("deployment", API, "-n", NAMESPACE)["spec"]["template"]["spec"][
-        "containers"
-    ][0]["image"]
-    security = {
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-        "runAsNonRoot": True,
-        "runAsUser": 10001,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "probe", "namespace": NAMESPACE, "labels": {"role": "probe"}},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "containers": [
-                {
-                    "name": "probe",
-                    "image": image,
-                    "imagePullPolicy": "Never",
-                    # It waits; the probe runs in it once the pod runs (below).
-                    "command": ["python3", "-c", "import time; time.sleep(600)"],
-                    "securityContext": security,
-                }
-            ],
-        },
-    }
-    cluster.kube.apply([pod])
-
-    def running() -> bool:
-        status = cluster.kube.get("pod", "probe", "-n", NAMESPACE)["status"]
-        return status.get("phase") == "Running"
-
-    wait_for(running, "the probe pod to run", timeout=120)
-    said: list[str] = []
-
-    def both_refused() -> bool:
-        try:
-            cluster.kube.kubectl(
-                "exec", "-n", NAMESPACE, "probe", "--", "python3", "-c", PROBE, ip,
-                cluster.database_host,
-            )  # fmt: skip
-        except RuntimeError as exc:  # the probe reached something: its output says what
-            said.append(str(exc))
-            return False
-        return True
-
-    # An enforcer programs a new pod's rules shortly after the pod starts
-    # (kube-router: at its next sync, seconds): the claim is about the pod once
-    # its policy is in force, so the probe repeats, boundedly, until it is.
+    api, database = _targets(cluster)
+    probes.start(cluster, probes.pod("unlabelled", NAMESPACE, {"role": "probe"}, _image(cluster)))
     try:
-        wait_for(both_refused, "the policy to refuse the probe both targets", timeout=90)
-    except TimeoutError:
-        pytest.fail(f"after 90 s the probe still reaches: {said[-1] if said else '?'}")
-    cluster.kube.kubectl("delete", "pod", "probe", "-n", NAMESPACE, "--wait=false")
-    # The API itself still answers where the policy lets it (the node).
-    assert checks.get_json(f"http://{ip}:8000/healthz")
+        expected = {api: False, database: False}
+        rounds = probes.settled_reach(cluster, "unlabelled", NAMESPACE, expected, TRIES)
+        assert rounds == [expected] * TRIES
+    finally:
+        probes.delete(cluster, "unlabelled", NAMESPACE)
+
+
+def test_the_api_ingress_rule_alone_refuses_a_pod_whose_egress_is_open(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    # A policy of the test's own opens this pod's egress: the database answers
+    # it, so only the API's ingress rule can be what refuses it.
+    api, database = _targets(cluster)
+    labels = {"role": "open-egress"}
+    open_egress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "test-open-egress", "namespace": NAMESPACE},
+        "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Egress"],
+                 "egress": [{}]},
+    }  # fmt: skip
+    cluster.kube.apply([open_egress])
+    probes.start(cluster, probes.pod("open-egress", NAMESPACE, labels, _image(cluster)))
+    try:
+        expected = {api: False, database: True}
+        rounds = probes.settled_reach(cluster, "open-egress", NAMESPACE, expected, TRIES)
+        assert rounds == [expected] * TRIES
+    finally:
+        probes.delete(cluster, "open-egress", NAMESPACE)
+        cluster.kube.kubectl("delete", "networkpolicy", "test-open-egress", "-n", NAMESPACE)
+
+
+def test_a_privileged_pod_is_refused_in_the_restricted_namespace(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    privileged = probes.pod("privileged", NAMESPACE, {}, _image(cluster))
+    privileged["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    with pytest.raises(RuntimeError, match=r'violates PodSecurity "restricted:latest"'):
+        cluster.kube.apply([privileged])
+    assert not cluster.kube.get("pods", "-n", NAMESPACE, "--field-selector",
+                                "metadata.name=privileged")["items"]  # fmt: skip
 
 
 # -- Prometheus, as the ServiceMonitor and PrometheusRule describe ------------
 
 
-def test_prometheus_scrapes_the_api_as_the_service_monitor_says_and_a_chart_alert_evaluates(
+def test_prometheus_scrapes_the_api_as_the_operator_would_and_a_chart_alert_evaluates(
     cluster: Cluster, synced: dict[str, Any]
 ) -> None:
-    monitor = cluster.kube.get("servicemonitor", "weather-warehouse-api", "-n", NAMESPACE)
-    rule = cluster.kube.get("prometheusrule", "weather-warehouse", "-n", NAMESPACE)
     folder = cluster.scratch / "prometheus"
-    jobs = monitoring.scrape_jobs(cluster.kube, monitor, folder)
-    rules = [monitoring.rule_file(rule, folder)]
+    jobs = monitoring.scrape_jobs(cluster.kube, folder)
+    rules = monitoring.rule_files(cluster.kube, folder)
+    assert [j["job_name"] for j in jobs] == [f"serviceMonitor/{NAMESPACE}/{API}/0"]
+    assert len(rules) == 1, "the platform's Prometheus selects the chart's PrometheusRule"
     with prometheus.running_server(require("prometheus"), folder, jobs, rules) as url:
+        pods = {p["status"]["podIP"]: p["metadata"]["name"]
+                for p in cluster.kube.get("pods", "-n", NAMESPACE, "-l",
+                                          "app.kubernetes.io/component=api")["items"]
+                if p["status"].get("podIP")}  # fmt: skip
 
-        def target() -> dict[str, Any] | None:
+        def every_api_pod_up() -> list[dict[str, Any]] | None:
             active = prometheus.api(url, "targets", {})["data"]["activeTargets"]
-            return next((t for t in active if t["health"] == "up"), None)
+            up = [t for t in active if t["health"] == "up"]
+            return active if active and len(up) == len(active) else None
 
-        up = wait_for(target, "an API pod scraped", timeout=60)
-        assert isinstance(up, dict)
-        (ip, *_) = checks.api_pod_ips(cluster)
-        assert up["scrapeUrl"] == f"http://{ip}:8000/metrics"
-        assert up["labels"]["job"] == SERVICE
+        active = wait_for(every_api_pod_up, "the API pods scraped", timeout=60)
+        assert isinstance(active, list)
+        ips = checks.api_pod_ips(cluster)
+        assert sorted(t["scrapeUrl"] for t in active) == sorted(
+            f"http://{ip}:8000/metrics" for ip in ips
+        )
+        # Every label below comes from Prometheus's relabelling, as the operator writes it.
+        keys = ("job", "namespace", "service", "endpoint", "pod")
+        for target in active:
+            ip = target["scrapeUrl"].split("/")[2].split(":")[0]
+            assert {k: target["labels"][k] for k in keys} == {
+                "job": SERVICE,
+                "namespace": NAMESPACE,
+                "service": SERVICE,
+                "endpoint": "http",
+                "pod": pods[ip],
+            }
         # The data loaded by the ingest test ends in 2014: stale, so the chart's
         # freshness alert goes pending on the scraped gauge.
         alert = f'ALERTS{{alertname="WeatherWarehouseDataStale", namespace="{NAMESPACE}"}}'

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.root import root_prefix
 from tests.tools import REPO, require
 
 CACHE = REPO / ".cache"
@@ -81,7 +82,7 @@ class Engine:
 def _choose() -> Engine | str:
     """The engine to use, or why none can be used."""
     why: list[str] = []
-    as_root = _as_root()
+    as_root = root_prefix()
     podman = shutil.which("podman")
     if podman and as_root is not None:
         env = _podman_environment()
@@ -108,18 +109,6 @@ def engine() -> Engine:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{chosen}; CI must run every test")
     pytest.skip(chosen)
-
-
-def _as_root() -> list[str] | None:
-    if os.geteuid() == 0:
-        return []
-    sudo = shutil.which("sudo")
-    if (
-        sudo
-        and subprocess.run([sudo, "-n", "true"], capture_output=True, check=False).returncode == 0
-    ):
-        return [sudo, "-n"]
-    return None
 
 
 def _storage_driver() -> str:
