@@ -30,8 +30,11 @@ def _layer(rootfs: Path) -> tuple[bytes, str]:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             info.mtime = 0
+            if not path.is_file():
+                layer.addfile(info)
+                continue
             with path.open("rb") as handle:
-                layer.addfile(info, handle if path.is_file() else None)
+                layer.addfile(info, handle)
     diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
     return gzip.compress(raw.getvalue(), mtime=0), diff_id
 
