@@ -103,6 +103,7 @@ def kube_network_policies() -> Path:
     target = tool_dir("kube-network-policies", KUBE_NETWORK_POLICIES)
     archive = target / "kube-network-policies.oci.tar"
     if archive.exists():
+        print(f"kube-network-policies {KUBE_NETWORK_POLICIES}: cached in {target}", flush=True)
         return archive
     module = "sigs.k8s.io/kube-network-policies"
     bindir = build("kube-network-policies", KUBE_NETWORK_POLICIES, module, [f"{module}/cmd"])
