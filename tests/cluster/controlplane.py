@@ -77,6 +77,9 @@ def start(sup: Supervisor, bins: dict[str, Path], pki: Pki, base: Path) -> str:
             "--kubelet-preferred-address-types",
             "InternalIP",
             "--enable-priority-and-fairness=false",
+            # As kubeadm and kind do: node agents (the policy enforcer's DaemonSet)
+            # run privileged; Pod Security still refuses it in restricted namespaces.
+            "--allow-privileged=true",
             # What the tests read the order and the count of creations from.
             "--audit-policy-file",
             str(audit.write_policy(base / "audit", deploy.NAMESPACE)),
