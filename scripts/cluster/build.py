@@ -23,8 +23,11 @@ KUBERNETES = "v1.34.4"
 ETCD = "v3.6.4"
 ARGOCD = "v3.2.11"
 ESO = "v0.16.2"
-# The NetworkPolicy enforcer kind ships (nftables + nfqueue), run as its DaemonSet.
-KUBE_NETWORK_POLICIES = "v0.8.0"
+# The NetworkPolicy enforcer. v2.1.0 is the only release the Go module proxy
+# serves (2.1.1 to 2.8.0 answer 403); kube-network-policies, the maintained one,
+# cannot run on this machine's kernel (no nftables queue expression): see
+# docs/cluster-tests.md.
+KUBE_ROUTER = "v2.1.0"
 # Only its CRDs (ServiceMonitor, PrometheusRule) are used, from the module zip.
 PROMETHEUS_OPERATOR = "v0.85.0"
 
@@ -98,23 +101,14 @@ def external_secrets() -> Path:
     )
 
 
-def kube_network_policies() -> Path:
-    """kube-network-policies as the image its DaemonSet runs (``/bin/netpol``, as root)."""
-    target = tool_dir("kube-network-policies", KUBE_NETWORK_POLICIES)
-    archive = target / "kube-network-policies.oci.tar"
-    if archive.exists():
-        print(f"kube-network-policies {KUBE_NETWORK_POLICIES}: cached in {target}", flush=True)
-        return archive
-    module = "sigs.k8s.io/kube-network-policies"
-    bindir = build("kube-network-policies", KUBE_NETWORK_POLICIES, module, [f"{module}/cmd"])
-    root = target / "rootfs"
-    (root / "bin").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(bindir / "cmd", root / "bin" / "netpol")
-    from scripts.cluster.images import rootfs_to_oci
-
-    name = f"registry.k8s.io/networking/kube-network-policies:{KUBE_NETWORK_POLICIES}"
-    rootfs_to_oci(root, archive, name, entrypoint=["/bin/netpol"], user="0:0")
-    return archive
+def kube_router() -> Path:
+    """kube-router, used only as the NetworkPolicy enforcer (iptables)."""
+    return build(
+        "kube-router",
+        KUBE_ROUTER,
+        "github.com/cloudnativelabs/kube-router/v2",
+        ["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"],
+    )
 
 
 def pause_image() -> Path:
@@ -150,7 +144,7 @@ BUILDS: dict[str, Callable[[], Path]] = {
     "external-secrets": external_secrets,
     "argocd": argocd,
     "kube-proxy": kube_proxy,
-    "kube-network-policies": kube_network_policies,
+    "kube-router": kube_router,
     "pause": pause_image,
 }
 

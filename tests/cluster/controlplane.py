@@ -7,11 +7,10 @@ import urllib.request
 from pathlib import Path
 
 from tests.cluster import audit, deploy
-from tests.cluster.netns import NODE_IP
+from tests.cluster.netns import NODE_IP, SERVICE_CIDR
 from tests.cluster.pki import Pki
 from tests.cluster.processes import Supervisor, wait_for
 
-SERVICE_CIDR = "10.96.0.0/16"
 CLUSTER_CIDR = "10.244.0.0/16"
 
 

@@ -112,22 +112,14 @@ def _machine_values(data: dict[str, Any], db_host: str, aws_endpoint: str) -> No
     ]
 
 
-def dev_delivery(
-    tag: str, digest: str, db_host: str, aws_endpoint: str, lb_cidr: str
-) -> Callable[[Path], None]:
+def dev_delivery(tag: str, digest: str, db_host: str, aws_endpoint: str) -> Callable[[Path], None]:
     """Dev's values for the no-Docker cluster: the image pinned as the delivery
-    workflow pins it (scripts/bump_image.py), this machine's addresses, and the
-    node's address as the load balancer's CIDR: the tests and Prometheus come
-    to the API from the node, as the ALB does from its subnets."""
-
-    def edit(data: dict[str, Any]) -> None:
-        _machine_values(data, db_host, aws_endpoint)
-        data["networkPolicy"]["loadBalancerCIDRs"] = [lb_cidr]
+    workflow pins it (scripts/bump_image.py), and this machine's addresses."""
 
     def deliver(work: Path) -> None:
         values = work / DEV_VALUES
         set_image(values, tag, digest)
-        edit_yaml(values, edit)
+        edit_yaml(values, lambda data: _machine_values(data, db_host, aws_endpoint))
 
     return deliver
 

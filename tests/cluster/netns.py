@@ -24,6 +24,7 @@ NODE_BRIDGE = "wwnode"
 NODE_IP = "172.31.0.1"
 NODE_CIDR = "172.31.0.0/24"
 POD_CIDR = "10.244.0.0/24"
+SERVICE_CIDR = "10.96.0.0/16"
 # The database host: pods reach it through the node's forwarding (where
 # NetworkPolicy applies), never as the node's own address.
 DB_IP = "172.31.1.2"
@@ -75,6 +76,10 @@ def create(name: str) -> Netns:
     ns.run("ip", "link", "add", NODE_BRIDGE, "type", "bridge")
     ns.run("ip", "addr", "add", f"{NODE_IP}/24", "dev", NODE_BRIDGE)
     ns.run("ip", "link", "set", NODE_BRIDGE, "up")
+    # A route to the Services' range, as a node's default route gives: the
+    # kernel routes before kube-proxy's OUTPUT rules rewrite the address, so
+    # without one the node's own processes cannot reach a ClusterIP.
+    ns.run("ip", "route", "add", SERVICE_CIDR, "dev", NODE_BRIDGE)
     # Pods on ptp links are routed by this namespace (never by the machine's).
     ns.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
     # moto stands in for AWS on 443 (the port the chart's policy opens), run by

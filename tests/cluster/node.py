@@ -1,7 +1,7 @@
-"""The node: Debian's containerd with runc and CNI ptp links, kubelet, kube-proxy,
-and kube-network-policies (NetworkPolicies, as its own DaemonSet).
+"""The node: Debian's containerd with runc and CNI ptp links, kubelet, kube-proxy
+(Services) and kube-router (NetworkPolicies only).
 
-containerd, kubelet and kube-proxy run as root (through sudo when the
+containerd, kubelet, kube-proxy and kube-router run as root (through sudo when the
 tests do not); containerd's socket belongs to the invoking user, so ``ctr``
 needs no root. Images come from no registry: each is imported from an archive
 with ``ctr``, and containerd's proxy points at a closed loopback port so that
@@ -16,9 +16,6 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from tests.cluster.netns import NODE_IP, POD_CIDR
 from tests.cluster.pki import Pki
@@ -226,12 +223,23 @@ def start_kube_proxy(sup: Supervisor, kube_proxy: Path, pki: Pki) -> None:
     )
 
 
-def network_policy_enforcer(module: Path, image: str) -> list[dict[str, Any]]:
-    """kube-network-policies' own ``install.yaml`` (RBAC and DaemonSet), its image
-    reference replaced by the locally built one and nothing else changed."""
-    objects = [d for d in yaml.safe_load_all((module / "install.yaml").read_text()) if d]
-    for obj in objects:
-        if obj["kind"] == "DaemonSet":
-            for container in obj["spec"]["template"]["spec"]["containers"]:
-                container["image"] = image
-    return objects
+def start_kube_router(sup: Supervisor, kube_router: Path, pki: Pki) -> None:
+    """kube-router as the NetworkPolicy enforcer only (no routing, no service proxy)."""
+    sup.start(
+        "kube-router",
+        [
+            str(kube_router),
+            "--kubeconfig",
+            str(pki.kubeconfig),
+            "--run-firewall=true",
+            "--run-router=false",
+            "--run-service-proxy=false",
+            "--hostname-override",
+            NODE_NAME,
+            # The node's CNI is ptp (above): kube-router must not write its own.
+            "--enable-cni=false",
+            "--health-port",
+            "20244",
+        ],
+        root=True,
+    )

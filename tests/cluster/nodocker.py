@@ -5,8 +5,8 @@ namespace exists, since the builds need the registries. :func:`running` then
 brings up, inside the namespace the launcher (:mod:`tests.cluster.launch`) made
 and started the tests in: PostgreSQL (on its own database host), moto, redis
 and a git daemon; etcd and the control plane; containerd and kubelet (the
-node) with kube-proxy, and kube-network-policies enforcing NetworkPolicies as
-the DaemonSet of its own install.yaml; the External Secrets Operator and Argo CD
+node) with kube-proxy (Services) and kube-router (NetworkPolicies); the External
+Secrets Operator and Argo CD
 outside the cluster. Root is taken only for the node's processes, entering the
 database host and the clean-up of what they left (mounts, root-owned state).
 Teardown stops each process by id and leaves no process or mount behind; the
@@ -46,7 +46,6 @@ from tests.tools import REPO
 
 LOGS = REPO / ".cache" / "cluster-logs"
 PREPARED = "prepared.json"
-NETPOL_IMAGE = f"registry.k8s.io/networking/kube-network-policies:{build.KUBE_NETWORK_POLICIES}"
 
 
 def binaries() -> dict[str, Path]:
@@ -57,7 +56,7 @@ def binaries() -> dict[str, Path]:
     found["external-secrets"] = build.external_secrets() / "external-secrets"
     found["argocd"] = build.argocd()
     found["kube-proxy"] = build.kube_proxy() / "kube-proxy"
-    found["kube-network-policies"] = build.kube_network_policies()
+    found["kube-router"] = build.kube_router() / "kube-router"
     found["pause"] = build.pause_image()
     return found
 
@@ -69,9 +68,6 @@ def _modules(scratch: Path) -> dict[str, Path]:
     return {
         "argocd": module_dir("github.com/argoproj/argo-cd/v3", build.ARGOCD, scratch),
         "eso": module_dir("github.com/external-secrets/external-secrets", build.ESO, scratch),
-        "kube-network-policies": module_dir(
-            "sigs.k8s.io/kube-network-policies", build.KUBE_NETWORK_POLICIES, scratch
-        ),
         "prometheus-operator": module_dir(
             "github.com/prometheus-operator/prometheus-operator", build.PROMETHEUS_OPERATOR, scratch
         ),
@@ -161,12 +157,11 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         timings.mark("control plane ready", started)
         node.start_containerd(sup, base)
         digest = images.import_all(base, bins["pause"], app_archive)
-        node.import_image(base, bins["kube-network-policies"])
         node.start_kubelet(sup, bins["kubelet"], keys, base)
         node.start_kube_proxy(sup, bins["kube-proxy"], keys)
         _wait_node_ready(kube, sup)
         timings.mark("node Ready", started)
-        kube.apply(node.network_policy_enforcer(modules["kube-network-policies"], NETPOL_IMAGE))
+        node.start_kube_router(sup, bins["kube-router"], keys)
         eso.install_crds(kube, modules["eso"])
         crds = modules["prometheus-operator"] / "example" / "prometheus-operator-crd"
         for name in ("servicemonitors", "prometheusrules"):
@@ -179,9 +174,7 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         deploy.create_database(database, password)
         eso.store(kube)
         url = f"git://{netns.NODE_IP}:{services.GIT_PORT}/{gitrepo.NAME}"
-        delivery = gitrepo.dev_delivery(
-            images.APP_TAG, digest, netns.DB_IP, aws, f"{netns.NODE_IP}/32"
-        )
+        delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws)
         repo = gitrepo.create(base / "git", url, delivery)
         services.start_git_daemon(sup, repo.bare.parent)
         argocd.start(sup, bins["argocd"], kube, base=base, redis=redis)

@@ -271,8 +271,9 @@ def test_an_ingest_job_loads_s3_and_the_api_in_the_cluster_serves_it(
 
     assert wait_for(finished, "the ingest Job", timeout=300, every=1) == "Complete"
     _assert_every_shard_ran(cluster, "ingest-from-s3")
-    (ip, *_) = checks.api_pod_ips(cluster)
-    base = f"http://{ip}:8000/api"
+    # Through the Service, as the Ingress sends users: kube-proxy routes its ClusterIP.
+    service = cluster.kube.get("service", SERVICE, "-n", NAMESPACE)["spec"]
+    base = f"http://{service['clusterIP']}:{service['ports'][0]['port']}/api"
     # Users come by the Ingress's host; the API refuses hosts it does not serve (421).
     host = cluster.kube.get("ingress", "-n", NAMESPACE)["items"][0]["spec"]["rules"][0]["host"]
     days = checks.get_json(f"{base}/weather?station_id={station.station_id}&limit=1000", host=host)[
