@@ -5,7 +5,7 @@
 #
 # usage: build-base-rootfs.sh OUTPUT.tar [MIRROR]
 # Needs root (debootstrap chroots) and a Debian mirror. Idempotent: an existing
-# OUTPUT.tar is kept, so CI caches it under .cache/image.
+# OUTPUT.tar is kept, so the tests cache it (tests/image/engine.py: under WW_TOOL_CACHE).
 set -eu
 
 out=$1

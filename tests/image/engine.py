@@ -3,9 +3,10 @@
 - As root with Debian's podman (this machine, CI here; no registry is
   reachable): the base image is built here, ``scripts/image/build-base-rootfs.sh``
   (debootstrap minbase + Debian's python3 3.11 and venv), cached as a tarball
-  under ``.cache/image``, imported with ``podman import`` and passed to the
-  Dockerfile as ``BASE_IMAGE``. Podman's configuration and storage live under
-  ``.cache/podman`` (``CONTAINERS_CONF``, ``CONTAINERS_STORAGE_CONF``): runtime
+  under ``${WW_TOOL_CACHE:-~/.cache/weather-warehouse}/image``, imported with
+  ``podman import`` and passed to the Dockerfile as ``BASE_IMAGE``. Podman's
+  configuration and storage live beside it in ``image/podman``
+  (``CONTAINERS_CONF``, ``CONTAINERS_STORAGE_CONF``): runtime
   runc, cgroupfs, events in a file, and default ulimits this machine can
   grant (it cannot raise rlimits, and podman's defaults would ask for more).
 - As a normal user with passwordless sudo and podman: the same, through
@@ -32,8 +33,13 @@ import pytest
 from tests.harness.root import root_prefix
 from tests.tools import REPO, require
 
-CACHE = REPO / ".cache"
-ROOTFS = CACHE / "image" / "base-rootfs.tar"
+# Outside the checkout: under sudo, debootstrap and podman write root-owned
+# files here, and a checkout must hold none; kept between runs like the other
+# built tools (a fresh clone reuses the base image and podman's layer cache).
+CACHE = (
+    Path(os.environ.get("WW_TOOL_CACHE") or Path.home() / ".cache" / "weather-warehouse") / "image"
+)
+ROOTFS = CACHE / "base-rootfs.tar"
 PODMAN_DIR = CACHE / "podman"
 BASE_TAG = "localhost/weather-warehouse-base:bookworm-python3.11"
 IMAGE_TAG = "localhost/weather-warehouse:test"
@@ -121,7 +127,7 @@ def _storage_driver() -> str:
 
 
 def _podman_environment() -> dict[str, str]:
-    """Podman's config and storage under .cache/podman."""
+    """Podman's config and storage under the cache's image/podman."""
     PODMAN_DIR.mkdir(parents=True, exist_ok=True)
     driver = _storage_driver()
     containers_conf = PODMAN_DIR / "containers.conf"
