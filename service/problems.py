@@ -57,6 +57,7 @@ EXPECTED = {
     "q": "a station id prefix or words of a station name, with at least one letter or digit",
     "station_id": "a station id: capital letters, digits, '_' or '-' (e.g. USC00110072)",
     "name": "a file name: letters, digits, '.', '_' or '-', without folders",
+    "cursor": "a cursor copied from the `next` of a previous page",
 }
 
 

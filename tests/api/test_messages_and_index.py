@@ -1,4 +1,4 @@
-"""Messages for people: a refused parameter is described in words, and the bare host points the way."""
+"""Messages for people: a refused parameter is put in words; the bare host points the way."""
 
 from __future__ import annotations
 
