@@ -11,7 +11,7 @@ DATA   ?=
 SEED   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools cluster-tools cluster-test run test lint format docs bench lock clean kind-up kind-deploy kind-test kind-down
+.PHONY: help venv tools cluster-tools cluster-test run test lint format docs lock clean kind-up kind-deploy kind-test kind-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ venv: $(DEV_STAMP) ## create .venv and install everything (done by the other tar
 # command line, so a folder name with spaces, quotes or $ arrives as it was typed.
 export DATA SEED
 
-run: $(RUN_STAMP) ## embedded PostgreSQL + the real data set + API on 127.0.0.1:$(PORT) (DATA=your folder, SEED=n invented)
+run: $(RUN_STAMP) ## embedded PostgreSQL + the real data set + API on 127.0.0.1:8000 (PORT=n, DATA=your folder, SEED=n invented)
 	PORT=$(PORT) $(BIN)/weather-warehouse demo $${DATA:+--data "$$DATA"} $${SEED:+--seed "$$SEED"}
 
 tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages: root or sudo -n)

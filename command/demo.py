@@ -197,11 +197,13 @@ def shipped_data(home: Path) -> list[str]:
     stations = sum(1 for _ in (folder / "wx_data").glob("*.txt"))
     _say(
         f"Loading the REAL data set shipped in data/: {stations} weather stations "
-        "(NOAA GHCN-Daily, 1985-2014) and the US corn-grain yield series, "
+        "(NOAA GHCN-Daily, 1985-2014) with their names and places from NOAA's station "
+        "inventory, and the US corn-grain yield series, "
         f"unpacked in {_shown(folder)}. Invented stations instead: make run SEED=1; "
         "your own files: make run DATA=/path/to/folder"
     )
-    return [str(folder / "wx_data"), str(folder / "yld_data")]
+    # The inventory gives the stations their names and places (search, nearest).
+    return [str(folder / "wx_data"), str(folder / "yld_data"), str(folder / "stations")]
 
 
 def sample(home: Path, seed: int) -> Path:

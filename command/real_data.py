@@ -1,9 +1,10 @@
 """The real data set shipped in the repository, unpacked once into a cache folder.
 
-``data/`` holds ``wx_data.tar.xz``, ``yld_data.tar.xz`` and ``ghcnd.tar.xz``
-(their provenance is in ``data/README.md``) and ``SHA256SUMS``, the digest of
-every file they hold. :func:`unpacked` turns them into a folder holding
-``wx_data/``, ``yld_data/`` and ``ghcnd/``, named by the archives' digest, so a
+``data/`` holds ``wx_data.tar.xz``, ``yld_data.tar.xz``, ``ghcnd.tar.xz`` and
+``stations.tar.xz`` (their provenance is in ``data/README.md``) and
+``SHA256SUMS``, the digest of every file they hold. :func:`unpacked` turns them
+into a folder holding ``wx_data/``, ``yld_data/``, ``ghcnd/`` and ``stations/``
+(the GHCN inventory rows of those stations), named by the archives' digest, so a
 changed archive is a new folder and an unchanged one is unpacked only once.
 The folder appears whole or not at all: the archives are unpacked beside it,
 checked against ``SHA256SUMS``, and only then renamed into place, so an
@@ -21,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from warehouse.errors import ConfigError
 
 ARCHIVES = Path(__file__).resolve().parent.parent / "data"
-NAMES = ("wx_data", "yld_data", "ghcnd")
+NAMES = ("wx_data", "yld_data", "ghcnd", "stations")
 MANIFEST = "SHA256SUMS"
 PREFIX = "real-data-"
 

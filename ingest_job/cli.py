@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from warehouse.errors import ConfigError, DatabaseUnavailable, ExitCode, first_line, first_of
+from warehouse import logs
+from warehouse.errors import ConfigError, DatabaseUnavailable, first_line, first_of
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     shard = shard_of(args.shard, settings)
     if args.dry_run:
         report = check(settings, sources, shard=shard)
-        _print_outcome(report)
+        _print_outcome(report, settings)
         return int(report.exit_code)
     from warehouse import tracing
 
@@ -110,33 +111,38 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"lost the database connection: {first_line(exc)}") from None
-    except psycopg.Error as exc:
-        log.exception("ingest failed on a database error")
-        print(f"weather-warehouse ingest: internal error: {first_line(exc)}", file=sys.stderr)
-        return int(ExitCode.INTERNAL)
+    except psycopg.Error:
+        raise  # a bug: the command says it once, as an internal error, in LOG_FORMAT
     finally:
         signal.signal(signal.SIGTERM, previous)
         tracing.shutdown()  # the job's spans leave before the pod is gone
-    _print_outcome(report)
+    _print_outcome(report, settings)
     return int(report.exit_code)
 
 
-def _print_outcome(report: RunReport) -> None:
-    if report.error:
-        print(f"weather-warehouse ingest: {report.error}", file=sys.stderr)
-    elif report.problems:
-        print(
-            f"weather-warehouse ingest: {len(report.problems)} file(s) not loaded:\n"
-            + first_of(report.problems, _SHOWN_FILES, "(see ingest_file.error)"),
-            file=sys.stderr,
+def _print_outcome(report: RunReport, settings: Settings) -> None:
+    as_json = logs.wants_json(settings.log_format, sys.stderr)
+    said: list[str] = []
+    # In JSON the run's own lines (each file, then the summary) already say these two.
+    if report.error and not as_json:
+        said.append(report.error)
+    elif report.problems and not as_json:
+        said.append(
+            f"{len(report.problems)} file(s) not loaded:\n"
+            + first_of(report.problems, _SHOWN_FILES, "(see ingest_file.error)")
         )
     if report.known_bad:
-        print(
-            f"weather-warehouse ingest: {len(report.known_bad)} file(s) still rejected, "
+        said.append(
+            f"{len(report.known_bad)} file(s) still rejected, "
             "unchanged since an earlier run (not counted as new failures):\n"
-            + "\n".join(report.known_bad[:_SHOWN_FILES]),
-            file=sys.stderr,
+            + "\n".join(report.known_bad[:_SHOWN_FILES])
         )
+    for text in said:
+        if as_json:  # one voice: JSON lines like the rest of the run
+            message, _, files = text.partition(":\n")
+            log.warning(message, extra={"files": files.splitlines()})
+        else:
+            print(f"weather-warehouse ingest: {text}", file=sys.stderr)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -30,7 +30,12 @@ class Progress:
         if self.interactive:
             self._draw(result, report)
         else:
-            level = logging.INFO if result.status in ("loaded", "skipped") else logging.WARNING
+            # "checked" is --dry-run's "would load": as good as loaded.
+            level = (
+                logging.INFO
+                if result.status in ("loaded", "skipped", "checked")
+                else logging.WARNING
+            )
             log.log(level, f"file {result.status}", extra=_fields(result))
 
     def finish(self, report: RunReport) -> None:

@@ -47,22 +47,31 @@ _FILE_TABLE = ("status", "format", "rows_read", "rows_inserted", "rows_updated",
 _WIDEST = 60
 
 
+_RUN_STATUSES = ("running", "succeeded", "failed")
+_FILE_STATUSES = ("loaded", "skipped", "rejected", "failed")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``runs [--limit N] [--status S] [--json]`` and ``runs show RUN_ID``."""
-    parser.add_argument("action", nargs="?", choices=["show"], help="show one run's files")
-    parser.add_argument("run_id", nargs="?", type=int, help="the run to show")
+    """``runs [--limit N] [--status S] [--json]`` and ``runs show RUN_ID [--status S]``."""
     parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
-    parser.add_argument(
-        "--status", help="only runs (or files of a run) with this status, e.g. failed, rejected"
-    )
+    parser.add_argument("--status", choices=_RUN_STATUSES, help="only runs with this status")
     parser.add_argument("--json", action="store_true", help="JSON even at a terminal")
+    shows = parser.add_subparsers(dest="action", metavar="show")
+    show = shows.add_parser(
+        "show",
+        help="one run and each of its files",
+        description="One ingest run and what happened to each of its files.",
+        epilog=parser.epilog,
+        formatter_class=parser.formatter_class,
+    )
+    show.add_argument("run_id", type=int, help="the run to show (the run_id of `runs`)")
+    show.add_argument("--status", choices=_FILE_STATUSES, help="only files with this status")
+    show.add_argument("--json", action="store_true", help="JSON even at a terminal")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """List runs, or one run and its files."""
-    if args.action == "show" and args.run_id is None:
-        raise ConfigError("runs show: which run? (runs show RUN_ID)")
-    if args.limit < 1:
+    if args.action is None and args.limit < 1:
         raise ConfigError("--limit must be 1 or more")
     as_json = args.json or not sys.stdout.isatty()
     with db.connect(settings, autocommit=True, application_name="weather-warehouse-runs") as conn:
@@ -76,8 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             {"run_id": args.run_id, "status": None, "limit": 1},
         ).fetchall()
         if not run_rows:
-            print(f"weather-warehouse runs: no run {args.run_id}", file=sys.stderr)
-            return int(ExitCode.CONFIG)
+            raise ConfigError(f"no run {args.run_id} (runs lists them)")
         found = conn.execute(_FILES, {"run_id": args.run_id, "status": args.status}).fetchall()
     one = dict(zip(_RUN_COLUMNS, run_rows[0], strict=True))
     files = [dict(zip(_FILE_COLUMNS, row, strict=True)) for row in found]

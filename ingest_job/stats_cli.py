@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recompute",
         action="store_true",
-        help="recompute every station-year and every station's totals from the observations",
+        help="recompute every station-year's and station-month's statistics and every "
+        "station's totals from the observations",
     )
 
 

@@ -51,6 +51,16 @@ def bad_parameter(parameter: str, detail: str) -> ApiProblem:
     return ApiProblem(400, f"{parameter}: {detail}", errors=[(parameter, detail)])
 
 
+# What a parameter with a pattern holds, in words, for the 400 that refuses it.
+EXPECTED = {
+    "bbox": "a bounding box: west,south,east,north in degrees (e.g. -91,39,-87,42)",
+    "q": "a station id prefix or words of a station name, with at least one letter or digit",
+    "station_id": "a station id: capital letters, digits, '_' or '-' (e.g. USC00110072)",
+    "name": "a file name: letters, digits, '.', '_' or '-', without folders",
+    "cursor": "a cursor copied from the `next` of a previous page",
+}
+
+
 def from_validation(exc: ValidationError) -> ApiProblem:
     """A 400 naming every parameter pydantic rejected."""
     errors = []
@@ -58,6 +68,8 @@ def from_validation(exc: ValidationError) -> ApiProblem:
         location = error["loc"]
         parameter = str(location[0]) if location else "query"
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "string_pattern_mismatch":  # never show a regex to people
+            message = f"expected {EXPECTED.get(parameter, 'a value of the form /docs shows')}"
         errors.append((parameter, message))
     detail = "; ".join(f"{name}: {message}" for name, message in errors)
     return ApiProblem(400, detail, errors=errors)

@@ -35,6 +35,12 @@ def test_the_data_set_is_the_challenge_set_and_the_ghcn_daily_files(real_data: P
     assert len(list((real_data / "ghcnd").glob("*.dly"))) == 4
 
 
+def test_the_inventory_has_one_row_for_each_shipped_station_in_noaa_order(real_data: Path) -> None:
+    ids = sorted(p.stem for folder in ("wx_data", "ghcnd") for p in (real_data / folder).iterdir())
+    lines = (real_data / "stations" / "ghcnd-stations.txt").read_text("ascii").splitlines()
+    assert [line[:11] for line in lines] == ids
+
+
 def test_the_data_set_is_unpacked_once(real_data: Path) -> None:
     marker = real_data / "wx_data" / "USC00110072.txt"
     before = marker.stat().st_mtime_ns

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ingest_job.formats import ghcn_csv, ghcn_dly, ghcn_stations, station_txt, yield_txt
 from ingest_job.formats.base import (
+    BOM,
     LineError,
     LineParser,
     Parsed,
@@ -94,7 +95,7 @@ def parser(name: str, head: bytes) -> LineParser:
 
     Raises :class:`UnrecognisedFile` when the name and content match no format.
     """
-    _, factory = detect(name, head[:4096])
+    _, factory = detect(name, head.removeprefix(BOM)[:4096])
     return factory(name.rsplit("/", 1)[-1])
 
 

@@ -40,6 +40,8 @@ BLOCK_BYTES = 1024 * 1024
 # A "line" longer than this is cut (it is malformed in every format anyway),
 # so that a file without line ends cannot grow the job's memory.
 MAX_LINE_BYTES = 1024 * 1024
+# The UTF-8 byte order mark some editors put first in a text file.
+BOM = b"\xef\xbb\xbf"
 
 MISSING = -9999  # every NOAA format's "no value"
 SMALLINT = (-32768, 32767)
@@ -159,10 +161,12 @@ def blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[i
 
     A block is cut at the last line end of what has been read; the last
     block may lack a line end. Lines longer than :data:`MAX_LINE_BYTES` are
-    cut there.
+    cut there. A UTF-8 byte order mark opening the file is dropped (Excel and
+    Notepad write one); anywhere else it stays, and the line is judged with it.
     """
     carry = b""
     number = 1
+    chunks = _without_bom(chunks)
     for chunk in chunks:
         if not chunk:
             continue
@@ -178,6 +182,17 @@ def blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[i
         number += block.count(b"\n")
     if carry:
         yield number, carry
+
+
+def _without_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    stream = iter(chunks)
+    head = b""
+    for chunk in stream:  # the first chunks may be shorter than the mark
+        head += chunk
+        if len(head) >= len(BOM) or not BOM.startswith(head):
+            break
+    yield head.removeprefix(BOM)
+    yield from stream
 
 
 def payloads(parser: LineParser, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -71,9 +71,43 @@ def routes(operations: Sequence[openapi.Operation], version: str) -> list[BaseRo
     async def docs_init(request: Request) -> Response:
         return Response(rendered(root_of(request))[2], media_type="text/javascript")
 
+    async def index(request: Request) -> Response:
+        # Who opens the bare host or /api finds the documentation and the data from here.
+        return Response(orjson.dumps(_index(operations, root_of(request))), media_type=_JSON)
+
     return [
+        Route("/", index, methods=["GET"], include_in_schema=False),
+        Route("/api", index, methods=["GET"], include_in_schema=False),
         Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs_page, methods=["GET"], include_in_schema=False),
         Route("/docs/init.js", docs_init, methods=["GET"], include_in_schema=False),
         Mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets"),
     ]
+
+
+_JSON = "application/json"
+
+
+def _index(operations: Sequence[openapi.Operation], root: str) -> dict[str, object]:
+    """The landing document: links to the documentation and to each collection."""
+    links = [
+        {"rel": "service-doc", "href": f"{root}/docs", "type": "text/html",
+         "title": "Interactive API documentation"},
+        {"rel": "service-desc", "href": f"{root}/openapi.json", "type": _JSON,
+         "title": "OpenAPI 3.1 description"},
+    ]  # fmt: skip
+    links += [
+        {"rel": "data", "href": f"{root}{op.path}", "type": _JSON, "title": op.summary}
+        for op in operations
+        if op.method == "get"
+        and "{" not in op.path
+        and op.path.startswith("/api/")
+        and not _needs_parameters(op)
+    ]
+    return {"title": "Weather Warehouse API", "links": links}
+
+
+def _needs_parameters(op: openapi.Operation) -> bool:
+    # A link must answer as it stands: nearest needs a point, so it is not one.
+    fields = op.query.model_fields.values() if op.query else ()
+    return any(field.is_required() for field in fields)

@@ -12,6 +12,7 @@ knows nothing of weather, statistics or yields.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -39,6 +40,8 @@ M = TypeVar("M", bound=BaseModel)
 Row = tuple[Any, ...]
 Key = tuple[Any, ...]
 FORMATS = (Format.json, Format.csv, Format.ndjson)
+# C0, DEL and C1 controls, and lone surrogates: in no parameter's alphabet.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ def parse_query(model: type[M], params: QueryParams) -> M:
     data: dict[str, object] = {}
     for name in params:
         values = params.getlist(name)
+        if bad := next(filter(None, map(_CONTROL.search, values)), None):
+            # PostgreSQL text cannot hold NUL; no parameter means any of these.
+            raise bad_parameter(name, f"contains the control character U+{ord(bad[0]):04X}")
         if name in lists:
             data[name] = values
         elif len(values) > 1:

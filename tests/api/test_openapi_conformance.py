@@ -6,6 +6,10 @@ cases every run), no deadline (the machine may be busy).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import Case, GenerationMode
@@ -20,6 +24,7 @@ from schemathesis.checks import (
 from tests.api.live import LiveServer
 
 EXAMPLES_PER_OPERATION = 25
+REPO = Path(__file__).resolve().parents[2]
 # What the API promises: no 5xx, and every response as documented. Not
 # "every schema-valid request is accepted": a cursor is opaque and signed, and
 # some limits span two parameters (end_date before start_date), which a
@@ -59,3 +64,16 @@ def test_every_operation_conforms_to_its_schema(live: LiveServer) -> None:
             case.call_and_validate(checks=CHECKS)
 
         conforms()
+
+
+def test_schemathesis_run_with_every_check_finds_no_failure(live: LiveServer) -> None:
+    """What a user types, ``schemathesis run URL --checks all``, bounded and repeatable."""
+    schemathesis_cli = Path(sys.executable).with_name("schemathesis")
+    result = subprocess.run(
+        [str(schemathesis_cli), "run", f"{live.url}/openapi.json", "--checks", "all",
+         "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", "24", "--workers", "1",
+         "--generation-database", "none", "--no-color"],
+        check=False, capture_output=True, text=True, timeout=900,
+        cwd=REPO,  # it reads schemathesis.toml
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""Every `curl` GET example of the README answers 200 from the real server (no typo in them)."""
+"""Every `curl` GET example of the README and docs/api.md answers 200 from the real server."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import pytest
 
 from tests.api.live import LiveServer
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+PAGES = (REPO / "README.md", REPO / "docs" / "api.md")
 _CURL = re.compile(r"^\s*curl (.*'http://127\.0\.0\.1:8000/[^']*'.*)$", re.MULTILINE)
 
 
 def examples() -> list[str]:
-    """The README's curl lines against the local API, without their redirections."""
+    """The curl lines of the README and docs/api.md, without their redirections."""
     found = []
-    for match in _CURL.finditer(README.read_text(encoding="utf-8")):
+    text = "".join(page.read_text(encoding="utf-8") for page in PAGES)
+    for match in _CURL.finditer(text):
         line = match[1].split(" > ")[0].split("   #")[0]
         if "-X" not in shlex.split(line):
             found.append(line)

@@ -1,6 +1,6 @@
-"""The README's examples for curl, pandas, a browser and Grafana, run against the real server.
+"""The examples of docs/api.md for curl, pandas, a browser and Grafana, run against the real server.
 
-Each fenced block of the README's "Using the API" section is taken as it is
+Each fenced block of its "Using the API" section is taken as it is
 written, with only the address changed to the test server's, and run the way
 its reader would run it: shell blocks with bash, Python blocks with this
 interpreter, the browser page's module script with Node (whose ``fetch`` is
@@ -25,20 +25,20 @@ import pytest
 from tests.api.live import LiveServer, serving
 from tests.tools import require
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 SECTION = "## Using the API"
 DOC_ADDRESS = "http://127.0.0.1:8000"
 PAGE_ORIGIN = "http://localhost:3000"
 
 
 def blocks(language: str) -> list[str]:
-    """The fenced blocks of ``language`` in the README's usage section."""
+    """The fenced blocks of ``language`` in the usage section of docs/api.md."""
     text = README.read_text(encoding="utf-8")
     start = text.index(SECTION)
-    end = text.index("\n## ", start + len(SECTION))
+    end = text.find("\n## ", start + len(SECTION)) % (len(text) + 1)  # or the page's end
     fence = re.compile(rf"^```{language}\n(.*?)^```$", re.MULTILINE | re.DOTALL)
     found = fence.findall(text[start:end])
-    assert found, f"no {language} example in the README's usage section"
+    assert found, f"no {language} example in the usage section of docs/api.md"
     return found
 
 

@@ -48,12 +48,17 @@ def first_line(real_data: Path, station: str) -> list[int]:
 def test_the_demo_says_it_loads_the_real_data_set(demo: Demo) -> None:
     assert "Loading the REAL data set shipped in data/: 167 weather stations" in demo.stdout
     assert "SAMPLE" not in demo.stdout
-    assert re.search(r"\b168 files loaded, 0 unchanged, 0 rejected; 1,729,987 rows", demo.stdout)
+    # 167 station files, the yield file and the station inventory: its 171 rows name
+    # 4 new stations (those of ghcnd/) and update the 167 the station files made.
+    assert re.search(
+        r"\b169 files loaded, 0 unchanged, 0 rejected; 1,729,991 rows inserted, 167 updated",
+        demo.stdout,
+    )
 
 
 def test_it_serves_the_real_stations_with_their_file_values(demo: Demo, real_data: Path) -> None:
     stations = demo.get_json("/api/stations?limit=1000")["data"]
-    assert sorted(s["station_id"] for s in stations) == sorted(
+    assert sorted(s["station_id"] for s in stations if s["observation_count"]) == sorted(
         p.stem for p in (real_data / "wx_data").glob("*.txt")
     )
     day, tmax, tmin, prcp = first_line(real_data, "USC00110072")
@@ -63,6 +68,17 @@ def test_it_serves_the_real_stations_with_their_file_values(demo: Demo, real_dat
         (tmax / 10, tmin / 10, prcp / 10)
     )
     assert [y["year"] for y in demo.get_json("/api/yield")["data"]][:2] == [1985, 1986]
+
+
+def test_its_stations_have_the_names_and_places_of_the_noaa_inventory(demo: Demo) -> None:
+    (station,) = demo.get_json("/api/stations/search?q=mt%20carr")["data"]
+    assert (station["station_id"], station["name"], station["state"]) == (
+        "USC00115901",
+        "MT CARROLL",
+        "IL",
+    )
+    nearest = demo.get_json("/api/stations/nearest?lat=40.11&lon=-88.24&limit=1")["data"]
+    assert nearest[0]["name"] == "CHAMPAIGN 3S"
 
 
 def test_its_postgres_runs_as_that_user_and_ctrl_c_leaves_no_process(
