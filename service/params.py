@@ -84,7 +84,8 @@ class ListQuery(BaseModel):
         default=None,
         min_length=1,
         max_length=1024,
-        pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$",  # payload.signature (service.lists.pagination)
+        # payload.signature, as service.lists.pagination writes it
+        pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$",
         description="Opaque cursor from a previous page's `next`; bound to the same filters.",
     )
     units: Units = Field(
