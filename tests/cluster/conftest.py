@@ -43,6 +43,9 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
 
         with nodocker.running(*launched, timings) as found:
             yield found
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("\ncluster figures:\n" + timings.report())
+    # Teardown runs under pytest's output capture: lift it, or the figures vanish.
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("\ncluster figures:\n" + timings.report())
