@@ -40,7 +40,7 @@ run: $(RUN_STAMP) ## embedded PostgreSQL + the real data set + API on 127.0.0.1:
 	PORT=$(PORT) $(BIN)/weather-warehouse demo $${DATA:+--data "$$DATA"} $${SEED:+--seed "$$SEED"}
 
 tools: $(DEV_STAMP) ## install helm, checkov, promtool, ... under .tools/ (Debian packages: root or sudo -n)
-	$(BIN)/python scripts/install_tools.py
+	$(BIN)/python -m scripts.install_tools
 
 test: $(DEV_STAMP) tools cluster-tools ## lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory lint

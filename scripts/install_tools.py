@@ -33,6 +33,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from scripts.root import root_prefix
+
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools"
 BIN = TOOLS / "bin"
@@ -170,7 +172,7 @@ def install_debian_packages() -> None:
     missing = sorted({pkg for tool, pkg in DEBIAN.items() if not _present(tool)})
     if not missing:
         return
-    as_root = as_root_command()
+    as_root = root_prefix()
     if as_root is None:
         print(f"not root and no passwordless sudo: install these Debian packages by hand "
               f"(apt-get install {' '.join(missing)})", file=sys.stderr)  # fmt: skip
@@ -178,19 +180,6 @@ def install_debian_packages() -> None:
     apt_get = [*as_root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
     run(*apt_get, "update", "-qq")
     run(*apt_get, "install", "-y", "-qq", "--no-install-recommends", *missing)
-
-
-def as_root_command() -> list[str] | None:
-    """The prefix that runs a command as root: none when root, ``sudo -n`` when it needs no
-    password (a GitHub-hosted runner), else None (nothing may prompt in the middle of a build).
-    """
-    if os.geteuid() == 0:
-        return []
-    sudo = shutil.which("sudo")
-    if sudo is None:
-        return None
-    probe = subprocess.run([sudo, "-n", "true"], capture_output=True, check=False)
-    return [sudo, "-n"] if probe.returncode == 0 else None
 
 
 def install_otel_collector() -> None:

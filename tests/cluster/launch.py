@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.root import as_root, root_prefix
 from tests.cluster import netns, nodocker
-from tests.harness.root import as_root, root_prefix
 from tests.tools import REPO
 
 # Read by tests/cluster/conftest.py: the namespace it runs in and the prepared folder.

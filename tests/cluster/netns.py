@@ -9,7 +9,7 @@ iptables are the namespace's own, and it has no route out. The database host
 (RDS's stand-in) is a second namespace behind a veth link. Deleting a namespace
 removes every link, address, route, iptables rule and ipset made in it.
 
-Making and entering namespaces needs root: :func:`tests.harness.root.as_root`.
+Making and entering namespaces needs root: :func:`scripts.root.as_root`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.harness.root import as_root
+from scripts.root import as_root
 
 NODE_BRIDGE = "wwnode"
 NODE_IP = "172.31.0.1"

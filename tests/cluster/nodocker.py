@@ -25,6 +25,7 @@ from pathlib import Path
 
 from scripts.cluster import build
 from scripts.cluster.gobuild import module_dir
+from scripts.root import as_root
 from tests.cluster import (
     argocd,
     controlplane,
@@ -41,7 +42,6 @@ from tests.cluster import (
 from tests.cluster.kube import Kube
 from tests.cluster.processes import Supervisor, stop, wait_for
 from tests.cluster.timings import Timings
-from tests.harness.root import as_root
 from tests.tools import REPO
 
 LOGS = REPO / ".cache" / "cluster-logs"

@@ -1,7 +1,7 @@
 """The cluster's long-running processes: started with a log file each, stopped by pid.
 
 Most run as the invoking user; the few that need root (containerd, kubelet, the
-policy enforcer) are started through :func:`tests.harness.root.as_root` and
+policy enforcer) are started through :func:`scripts.root.as_root` and
 signalled the same way, with their descendants, since ``sudo`` itself may be all
 a normal user can signal.
 """
@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.root import as_root
 from tests.cluster.memory import descendants
-from tests.harness.root import as_root
 from tests.harness.waiting import wait_through_errors as wait_for  # noqa: F401 (re-exported)
 
 

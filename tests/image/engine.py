@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.root import root_prefix
+from scripts.root import root_prefix
 from tests.tools import REPO, require
 
 # Outside the checkout: under sudo, debootstrap and podman write root-owned

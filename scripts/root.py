@@ -1,8 +1,9 @@
 """Root for the few commands that need it: nothing when root, ``sudo -n`` otherwise.
 
 A GitHub-hosted runner is a normal user with passwordless sudo; this machine's CI
-is root. Tests that need root for one step (a network namespace, rootful podman,
-containerd) take it for that step only, through :func:`root_prefix`.
+is root. ``make tools`` (Debian packages) and the tests that need root for one
+step (a network namespace, rootful podman, containerd) take it for that step
+only, through :func:`root_prefix`; nothing may prompt for a password mid-run.
 """
 
 from __future__ import annotations
