@@ -164,8 +164,11 @@ def install_node_tools() -> None:
 
 
 def _present(tool: str) -> bool:
-    """A command on PATH, or a file given by its absolute path (the CNI plugins)."""
-    return Path(tool).exists() if tool.startswith("/") else shutil.which(tool) is not None
+    """A command on PATH or in the sbin folders (Debian leaves those off a normal
+    user's PATH), or a file given by its absolute path (the CNI plugins)."""
+    if tool.startswith("/"):
+        return Path(tool).exists()
+    return bool(shutil.which(tool) or shutil.which(tool, path="/usr/local/sbin:/usr/sbin:/sbin"))
 
 
 def install_debian_packages() -> None:

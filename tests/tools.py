@@ -16,6 +16,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools"
 SEARCH = [TOOLS / "bin", TOOLS / "venv" / "bin", TOOLS / "node" / "node_modules" / ".bin"]
+# Debian leaves the sbin folders off a normal user's PATH; their tools
+# (debootstrap) are still there, run through sudo.
+SYSTEM = os.pathsep.join(("/usr/local/sbin", "/usr/sbin", "/sbin"))
 
 
 def require(name: str) -> Path:
@@ -23,7 +26,7 @@ def require(name: str) -> Path:
     for folder in SEARCH:
         if (folder / name).exists():
             return folder / name
-    found = shutil.which(name)
+    found = shutil.which(name) or shutil.which(name, path=SYSTEM)
     if found:
         return Path(found)
     message = f"{name} is not installed: run `make tools` (see scripts/install_tools.py)"
