@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from scripts.cluster import build
-from tests.cluster import deploy, eso, gitrepo, images, pki
+from tests.cluster import audit, deploy, eso, gitrepo, images, pki
 from tests.cluster.kube import Kube
 from tests.cluster.processes import wait_for
 from tests.cluster.timings import Timings
@@ -142,6 +142,52 @@ def _install_argocd(kube: Kube) -> None:
     kube.kubectl("rollout", "status", "deployment", "-n", "argocd", "--timeout=300s")
 
 
+AUDIT_IN_NODE = "/var/log/kubernetes/audit"
+POLICY_IN_NODE = "/etc/kubernetes/audit-policy"
+
+
+def _cluster_config(base: Path) -> Path:
+    """kind's cluster config: the API server writes the same audit log as on the
+    no-Docker path, into a folder of ``base`` mounted into the node."""
+    audit.write_policy(base / "audit-policy", deploy.NAMESPACE)
+    (base / "audit").mkdir(exist_ok=True)
+    patch = {
+        "kind": "ClusterConfiguration",
+        "apiServer": {
+            "extraArgs": {
+                "audit-log-path": f"{AUDIT_IN_NODE}/audit.log",
+                "audit-policy-file": f"{POLICY_IN_NODE}/audit-policy.yaml",
+                "audit-log-format": "json",
+                "audit-log-mode": "blocking",
+            },
+            "extraVolumes": [
+                {"name": "audit-policy", "hostPath": POLICY_IN_NODE,
+                 "mountPath": POLICY_IN_NODE, "readOnly": True, "pathType": "Directory"},
+                {"name": "audit-log", "hostPath": AUDIT_IN_NODE,
+                 "mountPath": AUDIT_IN_NODE, "readOnly": False, "pathType": "DirectoryOrCreate"},
+            ],
+        },
+    }  # fmt: skip
+    config = {
+        "kind": "Cluster",
+        "apiVersion": "kind.x-k8s.io/v1alpha4",
+        "nodes": [
+            {
+                "role": "control-plane",
+                "kubeadmConfigPatches": [yaml.safe_dump(patch)],
+                "extraMounts": [
+                    {"hostPath": str(base / "audit-policy"), "containerPath": POLICY_IN_NODE,
+                     "readOnly": True},
+                    {"hostPath": str(base / "audit"), "containerPath": AUDIT_IN_NODE},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    path = base / "kind.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 @contextmanager
 def running(timings: Timings) -> Iterator[deploy.Cluster]:
     for tool in ("docker", "kind", "helm"):
@@ -160,6 +206,8 @@ def running(timings: Timings) -> Iterator[deploy.Cluster]:
             NAME,
             "--kubeconfig",
             str(kubeconfig),
+            "--config",
+            str(_cluster_config(base)),
             "--wait",
             "120s",
         )
@@ -232,6 +280,7 @@ def running(timings: Timings) -> Iterator[deploy.Cluster]:
             ca_file=ca,
             token=token,
             scratch=base / "scratch",
+            audit_log=base / "audit" / "audit.log",
         )
     finally:
         if route:
