@@ -5,10 +5,13 @@ controller and the ApplicationSet controller, each an argv[0] name of one binary
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from pathlib import Path
 
 import yaml
 
+from scripts.root import as_root
 from tests.cluster.kube import Kube, load_yaml
 from tests.cluster.processes import Supervisor
 from tests.tools import TOOLS
@@ -45,14 +48,46 @@ def kubeconfig(kube: Kube, base: Path) -> Path:
     return path
 
 
+# The repo-server's git credential socket: a fixed path in its source, not a setting.
+ASKPASS_SOCKET = Path("/tmp/reposerver-ask-pass.sock")
+
+
+def _socket_in_use(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def claim_askpass_socket() -> None:
+    """Clear a stale credential socket left by an earlier run (perhaps another user's,
+    which the sticky /tmp keeps this user from replacing); refuse a live one."""
+    if not ASKPASS_SOCKET.exists():
+        return
+    if _socket_in_use(ASKPASS_SOCKET):
+        raise RuntimeError(f"another Argo CD repo-server on this machine serves {ASKPASS_SOCKET}")
+    subprocess.run(as_root(["rm", "-f", str(ASKPASS_SOCKET)]), check=True)
+
+
+def release_askpass_socket() -> None:
+    """Remove the credential socket once the repo-server is stopped (it leaves it)."""
+    ASKPASS_SOCKET.unlink(missing_ok=True)
+
+
 def start(sup: Supervisor, bindir: Path, kube: Kube, *, base: Path, redis: str) -> None:
     home = base / "argocd-home"
     home.mkdir()
+    tmp = base / "argocd-tmp"  # its clones (_argocd-repo), not the machine's /tmp
+    tmp.mkdir()
+    claim_askpass_socket()
     env = {
         "ARGOCD_FAKE_IN_CLUSTER": "true",
         "KUBECONFIG": str(kubeconfig(kube, base)),
         "ARGOCD_RECONCILIATION_TIMEOUT": RECONCILIATION,
         "HOME": str(home),
+        "TMPDIR": str(tmp),
         # Commit signature verification needs the keyring folder of Argo CD's image.
         "ARGOCD_GPG_ENABLED": "false",
         # The repo-server runs helm (make tools) and git.

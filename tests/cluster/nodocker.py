@@ -200,6 +200,7 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         if kube is not None:
             _stop_pods(kube, base, sup)
         sup.stop_all()
+        argocd.release_askpass_socket()
         _kill_leftover_containers(base)
         _unmount_under(base)
         # The components' logs outlive the cluster, for whoever reads a failure.
