@@ -271,6 +271,20 @@ def test_a_callers_sampled_traceparent_is_continued_whatever_the_ratio(
     assert root.kind == SERVER
 
 
+def test_with_the_default_sampler_a_fresh_api_traces_its_first_new_request(
+    system: System, collector: Collector, tmp_path: Path
+) -> None:
+    # The defaults: one new trace a second, ratio 0. The bucket starts full and
+    # the probes that saw the server up take no token, so this is deterministic.
+    env = tracing_env(collector, "ww-api-default")
+    del env["OTEL_TRACES_SAMPLER_ARG"], env["TRACING_TRACES_PER_SECOND"]
+    with traced_api(system.database_url, env, tmp_path / "api.log") as api:
+        _, _, trace_id, trace = request_trace(
+            api, collector, "/api/stations", "default-first", "GET /api/stations"
+        )
+    assert {s.trace_id for s in trace} == {trace_id}
+
+
 def test_a_callers_unsampled_traceparent_is_not_traced_at_ratio_one(
     api: Api, collector: Collector
 ) -> None:
