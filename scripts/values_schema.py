@@ -31,6 +31,7 @@ import yaml
 
 CHART = Path(__file__).resolve().parent.parent / "helm" / "weather-warehouse"
 KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_]+):")
+HELM_DOCS_TYPE = re.compile(r"^\([a-z]+\) ")
 # Annotations that say what the value is, so the type is not inferred from the default.
 TYPE_GIVING = ("type", "$ref", "anyOf", "oneOf", "const")
 
@@ -71,7 +72,8 @@ class _CommentReader:
         elif self.block is not None:
             self.block.append(line.split("#", 1)[1][1:] if "#" in line else "")
         elif stripped.startswith("# --"):
-            self.description = [stripped[4:].strip()]
+            # helm-docs' "(float)" names the README's type; the schema says its own.
+            self.description = [HELM_DOCS_TYPE.sub("", stripped[4:].strip(), count=1)]
         elif self.description and stripped.startswith("#"):
             self.description.append(stripped[1:].strip())
         else:

@@ -149,10 +149,12 @@ def _add_middleware(app: Starlette, settings: Settings) -> None:
     # Before the limit: the client address it counts by comes from trusted proxies.
     app.add_middleware(Forwarded, settings=settings)
     # Observe also counts and logs the refusals of the middleware inside it.
-    app.add_middleware(Observe, traced=settings.tracing_enabled)
+    app.add_middleware(Observe)
     if settings.tracing_enabled:
         # Added last, so outermost: Observe and the routes run in its span.
-        tracing.instrument(app, settings.otel_traces_sampler_arg)
+        tracing.instrument(
+            app, settings.tracing_traces_per_second, settings.otel_traces_sampler_arg
+        )
 
 
 def _version() -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 _CLEARED = ("DATABASE_URL", "DATABASE_READ_URL", "DATABASE_PASSWORD_FILE", "PGHOST", "PGPORT",
             "PGDATABASE", "PGUSER", "PGPASSWORD", "PUSHGATEWAY_URL", "CLOUDWATCH_NAMESPACE",
             "UPLOAD_TOKEN", "UPLOAD_TOKEN_FILE", "TRACING_ENABLED", "OTEL_SERVICE_NAME",
-            "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG")  # fmt: skip
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG",
+            "TRACING_TRACES_PER_SECOND")  # fmt: skip
 
 
 def command_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

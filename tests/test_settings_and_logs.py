@@ -53,6 +53,17 @@ def test_sampling_ratio_comes_from_the_standard_otel_variable(
     assert load_settings().otel_traces_sampler_arg == 0.25
 
 
+def test_by_default_new_traces_are_one_a_second_and_no_ratio() -> None:
+    settings = Settings()
+    assert (settings.tracing_traces_per_second, settings.otel_traces_sampler_arg) == (1, 0)
+
+
+def test_a_negative_trace_rate_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACING_TRACES_PER_SECOND", "-1")
+    with pytest.raises(ConfigError, match="TRACING_TRACES_PER_SECOND"):
+        load_settings()
+
+
 def test_a_sampling_ratio_above_one_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "1.5")
     with pytest.raises(ConfigError, match="OTEL_TRACES_SAMPLER_ARG"):

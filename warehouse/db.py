@@ -17,9 +17,10 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg_pool import AsyncConnectionPool
 
+from warehouse import sampling
 from warehouse.errors import ConfigError, DatabaseTimeout, DatabaseUnavailable, first_line
 from warehouse.settings import Settings
-from warehouse.tracing import suppressed, tracer
+from warehouse.tracing import tracer
 
 log = logging.getLogger("warehouse.db")
 T = TypeVar("T")
@@ -255,10 +256,38 @@ INGEST_SHARD_COUNT_CLASS = 0x5757_0004
 
 
 class TracedPool(BoundedPool):
-    """A pool whose wait for a connection is a span (``db.pool.wait``) when tracing is on."""
+    """A pool that traces the requests the API samples: the wait for a connection
+    (``db.pool.wait``) and, while a traced request holds it, each SQL statement.
+
+    The psycopg instrumentation gives each new connection a traced cursor class,
+    whose every statement asks OpenTelemetry whether to make a span. The pool
+    keeps that class aside and lends the connection with psycopg's plain cursor,
+    putting the traced one back only for a traced request: an unsampled request
+    runs no tracing code per statement.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._traced_cursors: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], Any] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def getconn(self, timeout: float | None = None) -> psycopg.AsyncConnection[Any]:
-        if suppressed():  # a request left unsampled: no span, not even a root of its own
-            return await super().getconn(timeout)
+        if not sampling.traced():  # no span, not even a root of its own
+            conn = await super().getconn(timeout)
+            if conn.cursor_factory is not psycopg.AsyncCursor:  # new: the instrumentation's
+                self._plain_cursors(conn)
+            return conn
         with tracer.start_as_current_span("db.pool.wait", attributes={"db.pool.name": self.name}):
-            return await super().getconn(timeout)
+            conn = await super().getconn(timeout)
+        conn.cursor_factory = self._traced_cursors.get(conn, conn.cursor_factory)
+        return conn
+
+    async def putconn(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if conn.cursor_factory is not psycopg.AsyncCursor:
+            self._plain_cursors(conn)
+        await super().putconn(conn)
+
+    def _plain_cursors(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._traced_cursors.setdefault(conn, conn.cursor_factory)
+        conn.cursor_factory = psycopg.AsyncCursor

@@ -84,9 +84,13 @@ class Settings(BaseSettings):
 
     # Traces (OpenTelemetry), off unless enabled. The OTLP/HTTP exporter reads
     # OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and
-    # OTEL_RESOURCE_ATTRIBUTES itself; the sampler keeps this share of new traces.
+    # OTEL_RESOURCE_ATTRIBUTES itself. A caller's sampled traceparent is always
+    # followed; of new traces, each process keeps at most
+    # TRACING_TRACES_PER_SECOND, then OTEL_TRACES_SAMPLER_ARG of the rest
+    # (X-Ray's reservoir and rate), so the volume has a ceiling at any traffic.
     tracing_enabled: bool = False
-    otel_traces_sampler_arg: float = Field(default=1.0, ge=0, le=1)
+    tracing_traces_per_second: float = Field(default=1.0, ge=0, le=10_000)
+    otel_traces_sampler_arg: float = Field(default=0.0, ge=0, le=1)
     otel_service_name: str | None = None
 
     # API.

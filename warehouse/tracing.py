@@ -1,8 +1,9 @@
 """OpenTelemetry traces for the API and the ingest job: off unless ``TRACING_ENABLED``.
 
-``setup`` installs the SDK once per process: a parent-based ratio sampler
-(``OTEL_TRACES_SAMPLER_ARG``), a batching OTLP/HTTP exporter (endpoint from the
-standard ``OTEL_EXPORTER_OTLP_*`` variables) and the maintained psycopg
+``setup`` installs the SDK once per process: a parent-based sampler whose new
+traces are at most ``TRACING_TRACES_PER_SECOND`` plus ``OTEL_TRACES_SAMPLER_ARG``
+of the rest (:mod:`warehouse.sampling`), a batching OTLP/HTTP exporter (endpoint
+from the standard ``OTEL_EXPORTER_OTLP_*`` variables) and the maintained psycopg
 instrumentation, which makes every SQL statement a span carrying the statement
 text but never its parameters. Without ``setup`` the API's tracer is a no-op,
 so code may open spans unconditionally.
@@ -16,8 +17,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
+from warehouse import sampling
 from warehouse.settings import Settings
 
 log = logging.getLogger("warehouse.tracing")
@@ -29,9 +30,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def setup(settings: Settings, service_name: str, *, sampled_by_caller: bool = False) -> bool:
     """Start exporting spans when tracing is enabled; True if it is.
 
-    ``sampled_by_caller``: the caller draws the sampling ratio itself before any
-    span exists (the API's request gate) and suppresses instrumentation for what
-    it leaves out, so the SDK records every trace that reaches it.
+    ``sampled_by_caller``: the API, whose request gate samples before any span
+    exists and marks the requests it keeps (:func:`warehouse.sampling.traced`).
+    The SDK then records exactly those as new traces; the API's pool hands
+    unsampled requests plain psycopg cursors (:class:`warehouse.db.TracedPool`).
     """
     if not settings.tracing_enabled:
         return False
@@ -40,12 +42,15 @@ def setup(settings: Settings, service_name: str, *, sampled_by_caller: bool = Fa
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+    from opentelemetry.sdk.trace.sampling import ParentBased
 
     resource = Resource.create({"service.name": settings.otel_service_name or service_name})
-    root = ALWAYS_ON if sampled_by_caller else TraceIdRatioBased(settings.otel_traces_sampler_arg)
-    sampler = ParentBased(root)
-    provider = TracerProvider(resource=resource, sampler=sampler)
+    if sampled_by_caller:
+        root = _decided(sampling.traced, "the request gate")
+    else:
+        per_second, ratio = settings.tracing_traces_per_second, settings.otel_traces_sampler_arg
+        root = _decided(sampling.RootSampler(per_second, ratio), f"{per_second}/s + {ratio}")
+    provider = TracerProvider(resource=resource, sampler=ParentBased(root))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     # capture_parameters stays off: values may be personal or secret.
@@ -53,9 +58,26 @@ def setup(settings: Settings, service_name: str, *, sampled_by_caller: bool = Fa
     log.info(
         "tracing on",
         extra={"service": resource.attributes["service.name"],
+               "traces_per_second": settings.tracing_traces_per_second,
                "sampling_ratio": settings.otel_traces_sampler_arg},
     )  # fmt: skip
     return True
+
+
+def _decided(decide: Callable[[], bool], description: str) -> Any:
+    """An SDK sampler for root spans that keeps a trace when ``decide()`` says so."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class Decided(Sampler):
+        def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+            if decide():
+                return SamplingResult(Decision.RECORD_AND_SAMPLE, kwargs.get("attributes"))
+            return SamplingResult(Decision.DROP)
+
+        def get_description(self) -> str:
+            return f"Decided({description})"
+
+    return Decided()
 
 
 def shutdown() -> None:
@@ -75,14 +97,6 @@ def current_trace_id() -> str | None:
     if context.is_valid and context.trace_flags.sampled:
         return format(context.trace_id, "032x")
     return None
-
-
-def suppressed() -> bool:
-    """True where instrumentation is switched off (a request the API chose not to trace).
-
-    Spans started there anyway would become roots of traces of their own.
-    """
-    return not is_instrumentation_enabled()
 
 
 def traced(name: str) -> Callable[[F], F]:

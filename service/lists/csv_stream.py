@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 from opentelemetry import trace
 
 from service.lists.exports import ExportResponse, Slot
-from warehouse.tracing import suppressed, tracer
+from warehouse import sampling
+from warehouse.tracing import tracer
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
 
@@ -63,8 +64,9 @@ async def chunks(
     later chunks' pool waits and queries are its children. Not the current span
     across ``yield``: the generator resumes wherever the server iterates it.
     """
-    # INVALID_SPAN in a request left unsampled: a span here would be a root of its own.
-    span = trace.INVALID_SPAN if suppressed() else tracer.start_span("csv.stream")
+    # None in a request left unsampled: a span here would be a root of its own,
+    # and that request runs no tracing code.
+    span = tracer.start_span("csv.stream") if sampling.traced() else None
     sent = 0
     pending: asyncio.Future[Sequence[Row]] | None = None
     try:
@@ -74,8 +76,11 @@ async def chunks(
         while rows:
             sent += len(rows)
             if len(rows) >= CHUNK_ROWS:
-                with trace.use_span(span):  # the task copies this context: its spans are children
+                if span is None:
                     pending = asyncio.ensure_future(fetch_after(rows[-1]))
+                else:
+                    with trace.use_span(span):  # the task copies this context: children
+                        pending = asyncio.ensure_future(fetch_after(rows[-1]))
             data = render(rows)
             rows = ()  # before a slow reader keeps this generator waiting
             for start in range(0, len(data), SLICE_BYTES):
@@ -91,8 +96,9 @@ async def chunks(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
-        span.set_attribute("csv.rows", sent)
-        span.end()
+        if span is not None:
+            span.set_attribute("csv.rows", sent)
+            span.end()
 
 
 def renderer(render: Callable[[Row], str]) -> Callable[[Sequence[Row]], bytes]:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import metrics
 from service.middleware import tracing
+from warehouse import sampling
 
 access_log = logging.getLogger("service.access")
 
@@ -23,10 +24,9 @@ SLOW_REQUEST_S = 1.0
 class Observe:
     """Request id, metrics and the access log, in one cheap pass (a pure ASGI middleware)."""
 
-    def __init__(self, app: ASGIApp, *, traced: bool = False) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.metrics = metrics.RequestMetrics()
-        self.traced = traced
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,7 +36,8 @@ class Observe:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         # Kept in the scope: the 500 handler runs after the request span ended.
-        trace_id = state["trace_id"] = tracing.current_trace_id() if self.traced else None
+        # Only a traced request asks OpenTelemetry: an unsampled one runs none of its code.
+        trace_id = state["trace_id"] = tracing.current_trace_id() if sampling.traced() else None
         header = (b"x-request-id", request_id.encode())
         status = 500
 

@@ -10,25 +10,27 @@ per-message spans except through import-time environment variables.
 
 Why a gate: the middleware and the psycopg wrappers do most of their work
 (attributes, context, a non-recording span per statement) before the SDK's
-sampler says no, so an unsampled request cost almost as much as a sampled one
-(measured in bench/tracing.py: about 0.19 ms a request at any ratio). The gate
-draws the ratio first, like the SDK's parent-based sampler (an incoming
-``traceparent`` decides by its sampled flag), and runs what it leaves out with
-instrumentation suppressed and without the middleware at all.
+sampler says no, so an unsampled request cost almost as much as a sampled one.
+The gate is the sampler: parent-based (an incoming ``traceparent`` decides by
+its sampled flag), and for a new trace at most ``TRACING_TRACES_PER_SECOND``
+per process plus ``OTEL_TRACES_SAMPLER_ARG`` of the rest
+(:class:`warehouse.sampling.RootSampler`). A request it keeps runs in the
+middleware with :func:`warehouse.sampling.traced` true, which the pool, the
+SQL and the CSV stream check; one it leaves out goes straight to the app and
+runs no OpenTelemetry code at all.
 """
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 from starlette.applications import Starlette
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from warehouse.sampling import RootSampler, tracing_this
 from warehouse.tracing import current_trace_id
 
 __all__ = ["SampledTracing", "current_trace_id", "instrument"]
@@ -40,8 +42,8 @@ UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _TRACEPARENT = re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})")
 
 
-def instrument(app: Starlette, ratio: float) -> None:
-    """Trace ``ratio`` of the requests to ``app`` (outermost middleware, so added last)."""
+def instrument(app: Starlette, per_second: float, ratio: float) -> None:
+    """Trace ``app``'s requests as the gate samples them (outermost middleware, so added last)."""
 
     def span_details(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         # Named by the route template, never the raw path (one name per route).
@@ -55,7 +57,7 @@ def instrument(app: Starlette, ratio: float) -> None:
 
     app.add_middleware(
         SampledTracing,
-        ratio=ratio,
+        new_traces=RootSampler(per_second, ratio),
         default_span_details=span_details,
         # One span per request, not one more per ASGI message sent or received.
         exclude_spans=["receive", "send"],
@@ -65,20 +67,23 @@ def instrument(app: Starlette, ratio: float) -> None:
 class SampledTracing(OpenTelemetryMiddleware):
     """The OpenTelemetry ASGI middleware for the requests the gate samples; none for the rest."""
 
-    def __init__(self, app: ASGIApp, /, *, ratio: float, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, /, *, new_traces: RootSampler, **options: Any) -> None:
         super().__init__(app, **options)
-        self.ratio = ratio
+        self.new_traces = new_traces
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.sampled(scope):
-            await super().__call__(scope, receive, send)
+            token = tracing_this.set(True)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                tracing_this.reset(token)
             return
-        # Lifespan, probes and unsampled requests: no span, here or below.
-        with suppress_instrumentation():
-            await self.app(scope, receive, send)
+        # Lifespan, probes and unsampled requests: straight through, no tracing code.
+        await self.app(scope, receive, send)
 
     def sampled(self, scope: Scope) -> bool:
-        """Whether to trace this request: its caller's decision if it sent one, else the ratio."""
+        """Whether to trace this request: its caller's decision if it sent one, else new."""
         if scope["path"] in UNTRACED_PATHS:
             return False
         for name, value in scope["headers"]:
@@ -87,4 +92,4 @@ class SampledTracing(OpenTelemetryMiddleware):
                 if found:
                     return bool(int(found.group(1), 16) & 1)
                 break  # malformed: ignored, as the propagator ignores it
-        return random.random() < self.ratio  # noqa: S311 (a sampling draw, not a secret)
+        return self.new_traces()

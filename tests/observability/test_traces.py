@@ -37,13 +37,16 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
     yield from run(tmp_path_factory.mktemp("traces"), api=None, pushgateway=None)
 
 
-def tracing_env(collector: Collector, service: str, ratio: str = "1") -> dict[str, str]:
+def tracing_env(
+    collector: Collector, service: str, ratio: str = "1", per_second: str = "1"
+) -> dict[str, str]:
     """What the chart sets on a pod with tracing on, pointed at the test collector."""
     return {
         "TRACING_ENABLED": "true",
         "OTEL_SERVICE_NAME": service,
         "OTEL_EXPORTER_OTLP_ENDPOINT": collector.otlp_endpoint,
         "OTEL_TRACES_SAMPLER_ARG": ratio,
+        "TRACING_TRACES_PER_SECOND": per_second,
         # Export every 100 ms instead of 5 s: the tests wait on the file, not a clock.
         "OTEL_BSP_SCHEDULE_DELAY": "100",
     }
@@ -225,8 +228,8 @@ def test_a_4xx_problem_body_has_no_trace_id(api: Api) -> None:
 
 @pytest.fixture(scope="module")
 def unsampled_api(system: System, collector: Collector) -> Iterator[Api]:
-    """The API at sampling ratio 0: only a caller's sampled ``traceparent`` is traced."""
-    env = tracing_env(collector, "ww-api-unsampled", ratio="0")
+    """The API sampling no new trace: only a caller's sampled ``traceparent`` is traced."""
+    env = tracing_env(collector, "ww-api-unsampled", ratio="0", per_second="0")
     with traced_api(system.database_url, env, system.folder / "unsampled-api.log") as running:
         yield running
 
@@ -266,6 +269,20 @@ def test_a_callers_sampled_traceparent_is_continued_whatever_the_ratio(
     assert trace_id == caller_trace
     (root,) = [s for s in trace if s.parent_id == caller_span]
     assert root.kind == SERVER
+
+
+def test_with_the_default_sampler_a_fresh_api_traces_its_first_new_request(
+    system: System, collector: Collector, tmp_path: Path
+) -> None:
+    # The defaults: one new trace a second, ratio 0. The bucket starts full and
+    # the probes that saw the server up take no token, so this is deterministic.
+    env = tracing_env(collector, "ww-api-default")
+    del env["OTEL_TRACES_SAMPLER_ARG"], env["TRACING_TRACES_PER_SECOND"]
+    with traced_api(system.database_url, env, tmp_path / "api.log") as api:
+        _, _, trace_id, trace = request_trace(
+            api, collector, "/api/stations", "default-first", "GET /api/stations"
+        )
+    assert {s.trace_id for s in trace} == {trace_id}
 
 
 def test_a_callers_unsampled_traceparent_is_not_traced_at_ratio_one(

@@ -71,6 +71,8 @@ The collector expands ${...}: the end anchor is written $$.
   value: {{ .service | quote }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ include "weather-warehouse.tracingEndpoint" $ | quote }}
+- name: TRACING_TRACES_PER_SECOND
+  value: {{ $.Values.tracing.tracesPerSecond | quote }}
 - name: OTEL_TRACES_SAMPLER_ARG
   value: {{ $.Values.tracing.samplingRatio | quote }}
 - name: OTEL_RESOURCE_ATTRIBUTES
