@@ -99,3 +99,16 @@ def settled_reach(
 
 def delete(cluster: Cluster, name: str, namespace: str) -> None:
     cluster.kube.kubectl("delete", "pod", name, "-n", namespace, "--wait=false")
+
+
+def assert_answers(
+    cluster: Cluster, manifest: dict[str, Any], expected: dict[str, bool], tries: int
+) -> None:
+    """Start the probe pod, require ``expected`` once the policies are in force and on
+    every one of ``tries`` rounds after; delete the pod whatever happens."""
+    name, namespace = manifest["metadata"]["name"], manifest["metadata"]["namespace"]
+    start(cluster, manifest)
+    try:
+        assert settled_reach(cluster, name, namespace, expected, tries) == [expected] * tries
+    finally:
+        delete(cluster, name, namespace)

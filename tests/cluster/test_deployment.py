@@ -342,29 +342,18 @@ def test_the_pods_the_policies_name_reach_the_api_and_the_database(
     api, database = _targets(cluster)
     cluster.kube.apply([{"apiVersion": "v1", "kind": "Namespace",
                          "metadata": {"name": SCRAPER_NAMESPACE}}])  # fmt: skip
-    probes.start(cluster, probes.pod("scraper", SCRAPER_NAMESPACE, {}, _image(cluster)))
-    probes.start(cluster, probes.pod("ingest-probe", NAMESPACE, INGEST_LABELS, _image(cluster)))
-    try:
-        rounds = probes.settled_reach(cluster, "scraper", SCRAPER_NAMESPACE, {api: True}, TRIES)
-        assert rounds == [{api: True}] * TRIES
-        rounds = probes.settled_reach(cluster, "ingest-probe", NAMESPACE, {database: True}, TRIES)
-        assert rounds == [{database: True}] * TRIES
-    finally:
-        probes.delete(cluster, "scraper", SCRAPER_NAMESPACE)
-        probes.delete(cluster, "ingest-probe", NAMESPACE)
+    scraper = probes.pod("scraper", SCRAPER_NAMESPACE, {}, _image(cluster))
+    probes.assert_answers(cluster, scraper, {api: True}, TRIES)
+    ingest = probes.pod("ingest-probe", NAMESPACE, INGEST_LABELS, _image(cluster))
+    probes.assert_answers(cluster, ingest, {database: True}, TRIES)
 
 
 def test_a_pod_without_the_allowed_labels_reaches_neither_the_api_nor_the_database(
     cluster: Cluster, synced: dict[str, Any]
 ) -> None:
     api, database = _targets(cluster)
-    probes.start(cluster, probes.pod("unlabelled", NAMESPACE, {"role": "probe"}, _image(cluster)))
-    try:
-        expected = {api: False, database: False}
-        rounds = probes.settled_reach(cluster, "unlabelled", NAMESPACE, expected, TRIES)
-        assert rounds == [expected] * TRIES
-    finally:
-        probes.delete(cluster, "unlabelled", NAMESPACE)
+    unlabelled = probes.pod("unlabelled", NAMESPACE, {"role": "probe"}, _image(cluster))
+    probes.assert_answers(cluster, unlabelled, {api: False, database: False}, TRIES)
 
 
 def test_the_api_ingress_rule_alone_refuses_a_pod_whose_egress_is_open(
@@ -382,13 +371,10 @@ def test_the_api_ingress_rule_alone_refuses_a_pod_whose_egress_is_open(
                  "egress": [{}]},
     }  # fmt: skip
     cluster.kube.apply([open_egress])
-    probes.start(cluster, probes.pod("open-egress", NAMESPACE, labels, _image(cluster)))
     try:
-        expected = {api: False, database: True}
-        rounds = probes.settled_reach(cluster, "open-egress", NAMESPACE, expected, TRIES)
-        assert rounds == [expected] * TRIES
+        pod = probes.pod("open-egress", NAMESPACE, labels, _image(cluster))
+        probes.assert_answers(cluster, pod, {api: False, database: True}, TRIES)
     finally:
-        probes.delete(cluster, "open-egress", NAMESPACE)
         cluster.kube.kubectl("delete", "networkpolicy", "test-open-egress", "-n", NAMESPACE)
 
 
