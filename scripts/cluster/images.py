@@ -39,15 +39,13 @@ def _layer(rootfs: Path) -> tuple[bytes, str]:
     return gzip.compress(raw.getvalue(), mtime=0), diff_id
 
 
-def rootfs_to_oci(
-    rootfs: Path, archive: Path, name: str, entrypoint: list[str], user: str = "65535:65535"
-) -> None:
+def rootfs_to_oci(rootfs: Path, archive: Path, name: str, entrypoint: list[str]) -> None:
     """Pack ``rootfs`` as image ``name`` (``repo:tag``) into an OCI archive."""
     layer, diff_id = _layer(rootfs)
     config = {
         "architecture": "amd64",
         "os": "linux",
-        "config": {"Entrypoint": entrypoint, "User": user},
+        "config": {"Entrypoint": entrypoint, "User": "65535:65535"},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
     }
     partial = archive.with_suffix(".partial")
