@@ -28,6 +28,13 @@ ESO = "v0.16.2"
 # cannot run on this machine's kernel (no nftables queue expression): see
 # docs/cluster-tests.md.
 KUBE_ROUTER = "v2.1.0"
+# Cluster DNS, so that pods (Argo CD's own, the app's) find Services by name.
+COREDNS = "v1.15.0"
+# The image registry the node pulls from (``crane registry serve``) and the tool
+# that pushes the locally built images to it (``crane push``): one binary.
+CRANE = "v0.22.1"
+# The Helm that Argo CD's own image carries (its hack/tool-versions.sh pins it).
+ARGOCD_HELM = "v3.18.4"
 # Only its CRDs (ServiceMonitor, PrometheusRule) are used, from the module zip.
 PROMETHEUS_OPERATOR = "v0.85.0"
 
@@ -111,6 +118,22 @@ def kube_router() -> Path:
     )
 
 
+def coredns() -> Path:
+    """CoreDNS (the module's root package is its main)."""
+    return build("coredns", COREDNS, "github.com/coredns/coredns", ["github.com/coredns/coredns"])
+
+
+def argocd_helm() -> Path:
+    """The Helm of Argo CD's image, at the version Argo CD pins (not the project's)."""
+    return build("helm", ARGOCD_HELM, "helm.sh/helm/v3", ["helm.sh/helm/v3/cmd/helm"])
+
+
+def crane() -> Path:
+    """crane: a small OCI registry (``crane registry serve``) and its push command."""
+    module = "github.com/google/go-containerregistry"
+    return build("crane", CRANE, module, [f"{module}/cmd/crane"])
+
+
 def pause_image() -> Path:
     """The pause container, compiled statically from Kubernetes' own pause.c."""
     target = tool_dir("pause", KUBERNETES)
@@ -145,6 +168,9 @@ BUILDS: dict[str, Callable[[], Path]] = {
     "argocd": argocd,
     "kube-proxy": kube_proxy,
     "kube-router": kube_router,
+    "coredns": coredns,
+    "crane": crane,
+    "argocd-helm": argocd_helm,
     "pause": pause_image,
 }
 
