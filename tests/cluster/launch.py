@@ -82,6 +82,18 @@ def _remove(base: Path) -> None:
     subprocess.run(as_root(["rm", "-rf", "--one-file-system", str(base)]), check=False)
 
 
+def _run_to_the_end(argv: list[str]) -> int:
+    """Run the tests and wait for them even through Ctrl-C: the terminal interrupts
+    them too, and their teardown must stop the cluster before its namespaces go
+    (``subprocess.run`` would kill them at the first interrupt)."""
+    process = subprocess.Popen(argv)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            print("interrupted: waiting for the cluster's teardown", file=sys.stderr, flush=True)
+
+
 def main(args: list[str]) -> int:
     if os.environ.get("WW_CLUSTER") == "kind":
         return subprocess.run(_pytest(args), check=False).returncode
@@ -106,7 +118,7 @@ def main(args: list[str]) -> int:
         print(f"cluster builds and images: {time.monotonic() - started:.0f} s", flush=True)
         netns.create(ns.name)
         env = {**os.environ, NETNS_ENV: ns.name, BASE_ENV: str(base)}
-        code = subprocess.run(_inside(ns, _command(args), env), check=False).returncode
+        code = _run_to_the_end(_inside(ns, _command(args), env))
     finally:
         netns.delete(ns)
         _remove(base)
