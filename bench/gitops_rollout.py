@@ -6,7 +6,7 @@ Synced and Healthy, then pushes commits that change ``api.logLevel`` in
 ``k8s/envs/dev/values.yaml`` and times until every API pod runs the new value
 and the Deployment's rollout is complete:
 
-- polling: Argo CD finds the commit on its own (every ARGOCD_RECONCILIATION_TIMEOUT,
+- polling: Argo CD finds the commit on its own (every timeout.reconciliation of argocd-cm,
   30 s in the harness; 180 s is Argo CD's default);
 - refresh: right after the push the Application gets the refresh annotation,
   which is what Argo CD's webhook handler does when the git host calls it.

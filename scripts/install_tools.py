@@ -9,7 +9,7 @@
   ``~/.cache/weather-warehouse/<tool>-<version>/``) and linked into ``.tools/bin``.
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
   runc, debootstrap for the image test; containerd, the CNI plugins, iptables,
-  ipset, git, gcc and redis (Argo CD's cache) for the cluster test): with
+  ipset, git and gcc for the cluster test): with
   apt-get, as root or through passwordless sudo (a GitHub-hosted runner);
   otherwise the missing ones are listed.
 - The OpenTelemetry collector the observability tests run: built from Go
@@ -63,12 +63,11 @@ DEBIAN = {
     "fuse-overlayfs": "fuse-overlayfs",
     # The no-Docker cluster tests (tests/cluster): the node's container runtime,
     # iptables for kube-proxy's Services and with ipset for kube-router's
-    # NetworkPolicies, git daemon and redis for Argo CD, gcc for the pause image.
+    # NetworkPolicies, the git daemon Argo CD follows, gcc for the pause image.
     "containerd": "containerd",
     "iptables": "iptables",
     "ipset": "ipset",
     "git": "git",
-    "redis-server": "redis-server",
     "gcc": "gcc",
     "/usr/lib/cni/bridge": "containernetworking-plugins",
 }

@@ -45,6 +45,9 @@ class Cluster:
     token: str
     scratch: Path  # a folder the tests may write in
     audit_log: Path  # the API server's audit events (tests/cluster/audit.py)
+    # The add-ons' images as their pods must run them: argocd, redis,
+    # external-secrets, coredns → reference (built here, or upstream's on kind).
+    addon_images: dict[str, str]
 
     def s3(self) -> object:
         return boto3.client("s3", endpoint_url=self.aws_endpoint, **_credentials())

@@ -1,8 +1,10 @@
 """The same cluster tests on kind (``make kind-test``), where Docker and kind exist.
 
 Upstream releases of the same versions replace the local builds: Argo CD's
-``install.yaml`` (v3.2.11) and the External Secrets Helm chart (0.16.2) run in
-the cluster, kindnet enforces the NetworkPolicies. PostgreSQL (with TLS), moto
+``core-install.yaml`` (v3.2.11) and the External Secrets Helm chart (0.16.2),
+installed by the same functions as on the no-Docker path
+(:func:`tests.cluster.argocd.install`, :func:`tests.cluster.eso.install`) with
+upstream's images; kindnet enforces the NetworkPolicies. PostgreSQL (with TLS), moto
 (on port 443) and the git daemon run as containers on kind's Docker network,
 outside the cluster as on the no-Docker path; the test process reaches pod IPs
 through a route to the pod CIDR via the node (root is needed for it, as for
@@ -17,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from scripts.cluster import build
-from tests.cluster import audit, deploy, eso, gitrepo, images, pki
+from tests.cluster import argocd, audit, deploy, eso, gitrepo, images, pki
 from tests.cluster.kube import Kube
 from tests.cluster.processes import wait_for
 from tests.cluster.timings import Timings
@@ -33,12 +36,20 @@ from tests.tools import REPO
 NAME = "ww-gitops"
 POD_CIDR = "10.244.0.0/16"
 GITHUB = "https://raw.githubusercontent.com"
-ARGOCD_INSTALL = f"{GITHUB}/argoproj/argo-cd/{build.ARGOCD}/manifests/install.yaml"
+ARGOCD_INSTALL = f"{GITHUB}/argoproj/argo-cd/{build.ARGOCD}/manifests/core-install.yaml"
 PROM_CRDS = (
     f"{GITHUB}/prometheus-operator/prometheus-operator/{build.PROMETHEUS_OPERATOR}"
     "/example/prometheus-operator-crd"
 )
 ESO_CHART = "https://charts.external-secrets.io"
+# What the add-ons' pods run here: upstream's images of the pinned versions
+# (kind's own CoreDNS, at the version kind v0.33 ships).
+UPSTREAM_IMAGES = {
+    "argocd": f"quay.io/argoproj/argocd:{build.ARGOCD}",
+    "redis": "public.ecr.aws/docker/library/redis:8.2.2-alpine",
+    "external-secrets": f"oci.external-secrets.io/external-secrets/external-secrets:{build.ESO}",
+    "coredns": "registry.k8s.io/coredns/coredns:v1.12.1",
+}
 IMAGES = {
     "postgres": "postgres:16-bookworm",
     "moto": "motoserver/moto:5.1.4",
@@ -94,52 +105,15 @@ def _app_image(base: Path) -> str:
 
 
 def _install_eso(kube: Kube, aws: str) -> None:
-    values = {
-        "installCRDs": True,
-        "webhook": {"create": False},
-        "certController": {"create": False},
-        "extraEnv": [
-            {"name": "AWS_SECRETSMANAGER_ENDPOINT", "value": aws},
-            {"name": "AWS_STS_ENDPOINT", "value": aws},
-        ],
-    }
-    _run(
-        "helm",
-        "--kubeconfig",
-        str(kube.kubeconfig),
-        "upgrade",
-        "--install",
-        "external-secrets",
-        "external-secrets",
-        "--repo",
-        ESO_CHART,
-        "--version",
-        build.ESO.lstrip("v"),
-        "--namespace",
-        "external-secrets",
-        "--create-namespace",
-        "--wait",
-        "--values",
-        "-",
-        stdin=yaml.safe_dump(values),
-    )
+    chart = ["external-secrets", "--repo", ESO_CHART, "--version", build.ESO.lstrip("v")]
+    eso.install(kube, chart, eso.values(None, aws))
 
 
 def _install_argocd(kube: Kube) -> None:
-    kube.kubectl("create", "namespace", "argocd")
-    kube.kubectl("apply", "--server-side", "-n", "argocd", "-f", ARGOCD_INSTALL)
-    kube.kubectl(
-        "patch",
-        "configmap",
-        "argocd-cm",
-        "-n",
-        "argocd",
-        "--type=merge",
-        "-p",
-        json.dumps({"data": {"timeout.reconciliation": "30s"}}),
-    )
-    kube.kubectl("rollout", "restart", "statefulset/argocd-application-controller", "-n", "argocd")
-    kube.kubectl("rollout", "status", "deployment", "-n", "argocd", "--timeout=300s")
+    with urllib.request.urlopen(ARGOCD_INSTALL, timeout=60) as response:
+        objects = [d for d in yaml.safe_load_all(response.read()) if d]
+    argocd.install(kube, objects)
+    argocd.wait_ready(kube)
 
 
 AUDIT_IN_NODE = "/var/log/kubernetes/audit"
@@ -281,6 +255,7 @@ def running(timings: Timings) -> Iterator[deploy.Cluster]:
             token=token,
             scratch=base / "scratch",
             audit_log=base / "audit" / "audit.log",
+            addon_images=UPSTREAM_IMAGES,
         )
     finally:
         if route:

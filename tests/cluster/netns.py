@@ -25,6 +25,7 @@ NODE_IP = "172.31.0.1"
 NODE_CIDR = "172.31.0.0/24"
 POD_CIDR = "10.244.0.0/24"
 SERVICE_CIDR = "10.96.0.0/16"
+CLUSTER_DNS_IP = "10.96.0.10"  # CoreDNS's Service, as kubeadm places it
 # The database host: pods reach it through the node's forwarding (where
 # NetworkPolicy applies), never as the node's own address.
 DB_IP = "172.31.1.2"

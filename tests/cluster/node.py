@@ -3,9 +3,10 @@
 
 containerd, kubelet, kube-proxy and kube-router run as root (through sudo when the
 tests do not); containerd's socket belongs to the invoking user, so ``ctr``
-needs no root. Images come from no registry: each is imported from an archive
-with ``ctr``, and containerd's proxy points at a closed loopback port so that
-no pull can leave the machine. Pods get a resolv.conf that resolves nothing.
+needs no root. Images come from the run's own registry (the add-ons) or are
+imported from an archive with ``ctr`` (pause, the app); containerd's proxy
+points every other pull at a closed loopback port, so no pull can leave the
+machine. Pods resolve names through CoreDNS, which knows cluster names only.
 Each pod's network namespace is mounted under containerd's state folder, not
 in the machine's ``/run/netns``: the run removes its own and no one else's.
 """
@@ -17,9 +18,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.cluster.netns import NODE_IP, POD_CIDR
+from tests.cluster.netns import CLUSTER_DNS_IP, NODE_IP, POD_CIDR
 from tests.cluster.pki import Pki
 from tests.cluster.processes import Supervisor, wait_for
+from tests.cluster.registry import ADDRESS as REGISTRY
 
 NODE_NAME = "ww-node"
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
@@ -56,6 +58,9 @@ state = "{base}/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{cni_bin}"
     conf_dir = "{base}/cni/net.d"
+  # The run's own registry (tests/cluster/registry.py) speaks plain HTTP.
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."{registry}"]
+    endpoint = ["http://{registry}"]
 """
 
 
@@ -102,10 +107,16 @@ def start_containerd(sup: Supervisor, base: Path) -> None:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         CONTAINERD_TOML.format(
-            base=base, pause=PAUSE_IMAGE, cni_bin=CNI_BIN, uid=os.getuid(), gid=os.getgid()
+            base=base,
+            pause=PAUSE_IMAGE,
+            cni_bin=CNI_BIN,
+            uid=os.getuid(),
+            gid=os.getgid(),
+            registry=REGISTRY,
         )
     )
-    proxy = {"HTTP_PROXY": CLOSED_PROXY, "HTTPS_PROXY": CLOSED_PROXY, "NO_PROXY": ""}
+    # Every pull but the run's own registry's goes to a closed port.
+    proxy = {"HTTP_PROXY": CLOSED_PROXY, "HTTPS_PROXY": CLOSED_PROXY, "NO_PROXY": REGISTRY}
     sup.start("containerd", ["containerd", "--config", str(config)], env=proxy, root=True)
     wait_for(lambda: ctr(base, "version"), "containerd", timeout=60, supervisor=sup)
 
@@ -137,7 +148,8 @@ def _fs_type(path: str) -> str:
 
 def kubelet_config(base: Path) -> dict[str, object]:
     resolv = base / "kubelet-resolv.conf"
-    # Pods resolve nothing: no nameserver answers on the namespace's loopback.
+    # The node's own resolver, for host-network pods: nothing answers on the
+    # namespace's loopback, so they resolve nothing (the others ask CoreDNS).
     resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
     return {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
@@ -155,6 +167,8 @@ def kubelet_config(base: Path) -> dict[str, object]:
         "containerRuntimeEndpoint": f"unix://{containerd_socket(base)}",
         "resolvConf": str(resolv),
         "clusterDomain": "cluster.local",
+        # CoreDNS's Service (tests/cluster/coredns.py): pods resolve cluster names only.
+        "clusterDNS": [CLUSTER_DNS_IP],
         # A shared build machine's disk and memory are not this node's to guard.
         "evictionHard": {
             "memory.available": "50Mi",

@@ -3,12 +3,13 @@
 :func:`prepare` builds (or finds cached) what the cluster runs, before any
 namespace exists, since the builds need the registries. :func:`running` then
 brings up, inside the namespace the launcher (:mod:`tests.cluster.launch`) made
-and started the tests in: PostgreSQL (on its own database host), moto, redis
-and a git daemon; etcd and the control plane; containerd and kubelet (the
-node) with kube-proxy (Services) and kube-router (NetworkPolicies); the External
-Secrets Operator and Argo CD
-outside the cluster. Root is taken only for the node's processes, entering the
-database host and the clean-up of what they left (mounts, root-owned state).
+and started the tests in: PostgreSQL (on its own database host), moto,
+a git daemon and an image registry; etcd and the control plane; containerd and
+kubelet (the node) with kube-proxy (Services) and kube-router (NetworkPolicies);
+then, as pods pulled from the registry, CoreDNS, the External Secrets Operator
+(its Helm chart) and Argo CD (its ``core-install.yaml``). Root is taken only for
+the node's processes, entering the database host and the clean-up of what they
+left (mounts, root-owned state).
 Teardown stops each process by id and leaves no process or mount behind; the
 launcher then deletes the namespaces and the folder.
 """
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,8 +29,10 @@ from scripts.cluster import build
 from scripts.cluster.gobuild import module_dir
 from scripts.root import as_root
 from tests.cluster import (
+    addon_images,
     argocd,
     controlplane,
+    coredns,
     deploy,
     eso,
     gitrepo,
@@ -37,6 +41,7 @@ from tests.cluster import (
     netns,
     node,
     pki,
+    registry,
     services,
 )
 from tests.cluster.kube import Kube
@@ -53,10 +58,9 @@ def binaries() -> dict[str, Path]:
     k8s = build.kubernetes()
     found = {name: k8s / name for name in build.K8S_COMMANDS}
     found["etcd"] = build.etcd() / "etcd"
-    found["external-secrets"] = build.external_secrets() / "external-secrets"
-    found["argocd"] = build.argocd()
     found["kube-proxy"] = build.kube_proxy() / "kube-proxy"
     found["kube-router"] = build.kube_router() / "kube-router"
+    found["crane"] = build.crane() / "crane"
     found["pause"] = build.pause_image()
     return found
 
@@ -85,7 +89,7 @@ def _wait_node_ready(kube: Kube, sup: Supervisor) -> None:
 def _stop_pods(kube: Kube, base: Path, sup: Supervisor) -> None:
     """Let kubelet tear every pod down (CNI DEL, unmounts) before it stops."""
     for name, process in sup.started:
-        if name.startswith(("argocd", "external-secrets", "kube-controller")):
+        if name.startswith("kube-controller"):  # no pod is re-created after the delete
             stop(process.pid, root=process.pid in sup.as_root)
     try:
         kube.kubectl(
@@ -123,27 +127,68 @@ def _unmount_under(*roots: Path) -> None:
 def prepare(base: Path) -> None:
     """Build or find every binary, module and image; note their paths in ``base``."""
     found = {name: str(path) for name, path in binaries().items()}
-    found |= {f"module:{name}": str(path) for name, path in _modules(base / "modules").items()}
+    modules = _modules(base / "modules")
+    found |= {f"module:{name}": str(path) for name, path in modules.items()}
     found["app-image"] = str(images.app_archive(base))
+    addons = addon_images.build_all(modules["argocd"])
+    found |= {f"image:{name}": str(path) for name, path in addons.items()}
     (base / PREPARED).write_text(json.dumps(found, indent=2))
 
 
-def _prepared(base: Path) -> tuple[dict[str, Path], dict[str, Path], Path]:
+def _prepared(base: Path) -> tuple[dict[str, Path], dict[str, Path], dict[str, Path], Path]:
+    """Binaries, modules, add-on image archives (by name), the app's archive."""
     found = {k: Path(v) for k, v in json.loads((base / PREPARED).read_text()).items()}
-    modules = {k.split(":", 1)[1]: v for k, v in found.items() if k.startswith("module:")}
+
+    def part(prefix: str) -> dict[str, Path]:
+        return {k.split(":", 1)[1]: v for k, v in found.items() if k.startswith(prefix)}
+
     bins = {k: v for k, v in found.items() if ":" not in k and k != "app-image"}
-    return bins, modules, found["app-image"]
+    return bins, part("module:"), part("image:"), found["app-image"]
+
+
+def _push_addons(crane: Path, archives: dict[str, Path], argocd_module: Path) -> dict[str, str]:
+    """Push the add-ons' images to the run's registry; name → reference."""
+    references = addon_images.references(registry.ADDRESS, argocd_module)
+    for name, archive in archives.items():
+        registry.push(crane, archive, references[name])
+    return references
+
+
+def _install_addons(
+    kube: Kube, modules: dict[str, Path], refs: dict[str, str], base: Path
+) -> dict[str, str]:
+    """CoreDNS, names for git and AWS, Argo CD (core-install) and ESO (its chart),
+    their images pulled side by side; returns once all are ready (ESO's store
+    needs DNS). The outside names, by service."""
+    coredns.install(kube, refs["coredns"])
+    argocd.install(kube, argocd.with_images(argocd.core_install(modules["argocd"]), refs))
+    names = coredns.outside_names(
+        kube,
+        {"git": (netns.NODE_IP, services.GIT_PORT), "aws": (netns.NODE_IP, services.MOTO_PORT)},
+    )
+    crds = modules["prometheus-operator"] / "example" / "prometheus-operator-crd"
+    for name in ("servicemonitors", "prometheusrules"):
+        kube.kubectl(
+            "apply", "--server-side", "-f", str(crds / f"monitoring.coreos.com_{name}.yaml")
+        )
+    chart = eso.chart(modules["eso"], base / "charts")
+    aws_by_name = f"http://{names['aws']}:{services.MOTO_PORT}"
+    eso.install(kube, [str(chart)], eso.values(refs["external-secrets"], aws_by_name))
+    coredns.wait_ready(kube)
+    argocd.wait_ready(kube)
+    return names
 
 
 @contextmanager
 def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
     """Bring the whole cluster up under ``base``; yield its parts; always tear it down."""
-    bins, modules, app_archive = _prepared(base)
+    bins, modules, addons, app_archive = _prepared(base)
     sup = Supervisor(base / "logs")
     socket = str(node.containerd_socket(base))
     sampler = memory.PeakSampler(lambda: [p.pid for _, p in sup.started] + memory.shims(socket))
     sampler.start()
     kube: Kube | None = None
+    pool = ThreadPoolExecutor(max_workers=1)  # the image pushes, beside the start-up
     try:
         started = time.monotonic()
         keys = pki.create(base / "pki", netns.NODE_IP)
@@ -152,7 +197,8 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
             sup, ns.database_host, base, keys.server_cert, keys.server_key
         )
         aws = services.start_moto(sup)
-        redis = services.start_redis(sup, base)
+        registry.start(sup, bins["crane"], base)
+        pushing = pool.submit(_push_addons, bins["crane"], addons, modules["argocd"])
         controlplane.start(sup, bins, keys, base)
         timings.mark("control plane ready", started)
         node.start_containerd(sup, base)
@@ -162,22 +208,16 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         _wait_node_ready(kube, sup)
         timings.mark("node Ready", started)
         node.start_kube_router(sup, bins["kube-router"], keys)
-        eso.install_crds(kube, modules["eso"])
-        crds = modules["prometheus-operator"] / "example" / "prometheus-operator-crd"
-        for name in ("servicemonitors", "prometheusrules"):
-            kube.kubectl(
-                "apply", "--server-side", "-f", str(crds / f"monitoring.coreos.com_{name}.yaml")
-            )
-        eso.start(sup, bins["external-secrets"], keys.kubeconfig, aws)
-        argocd.install(kube, modules["argocd"])
         password = deploy.seed_aws(aws)
         deploy.create_database(database, password)
+        refs = pushing.result()
+        names = _install_addons(kube, modules, refs, base)
         eso.store(kube)
-        url = f"git://{netns.NODE_IP}:{services.GIT_PORT}/{gitrepo.NAME}"
+        timings.mark("CoreDNS, ESO and Argo CD ready in the cluster", started)
+        url = f"git://{names['git']}:{services.GIT_PORT}/{gitrepo.NAME}"
         delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws)
         repo = gitrepo.create(base / "git", url, delivery)
         services.start_git_daemon(sup, repo.bare.parent)
-        argocd.start(sup, bins["argocd"], kube, base=base, redis=redis)
         deploy.apply_argocd_objects(kube, repo.work)
         timings.mark("cluster up, argocd/ applied", started)
         yield deploy.Cluster(
@@ -194,13 +234,14 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
             token=keys.token,
             scratch=base / "scratch",
             audit_log=controlplane.audit_log(base),
+            addon_images=refs,
         )
     finally:
+        pool.shutdown(wait=True)
         timings.peak_memory_mib = sampler.stop()
         if kube is not None:
             _stop_pods(kube, base, sup)
         sup.stop_all()
-        argocd.release_askpass_socket()
         _kill_leftover_containers(base)
         _unmount_under(base)
         # The components' logs outlive the cluster, for whoever reads a failure.

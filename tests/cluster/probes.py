@@ -27,6 +27,16 @@ for target in sys.argv[1:]:
         found[target] = False
 print(json.dumps(found))
 """
+RESOLVE = """
+import json, socket, sys
+found = {}
+for name in sys.argv[1:]:
+    try:
+        found[name] = socket.gethostbyname(name)
+    except OSError:
+        found[name] = None
+print(json.dumps(found))
+"""
 RESTRICTED = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -76,6 +86,15 @@ def reach(cluster: Cluster, name: str, namespace: str, targets: list[str]) -> di
         "exec", "-n", namespace, name, "--", "python3", "-c", CONNECT, *targets
     )
     found: dict[str, bool] = json.loads(out)
+    return found
+
+
+def resolve(cluster: Cluster, name: str, namespace: str, hosts: list[str]) -> dict[str, str | None]:
+    """For each host name, the IPv4 address the pod's resolver gives (None: no answer)."""
+    out = cluster.kube.kubectl(
+        "exec", "-n", namespace, name, "--", "python3", "-c", RESOLVE, *hosts
+    )
+    found: dict[str, str | None] = json.loads(out)
     return found
 
 

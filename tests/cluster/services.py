@@ -1,6 +1,5 @@
 """What lives beside the cluster, inside its namespace: PostgreSQL (as RDS would),
-moto (Secrets Manager and S3), a git daemon (the repository Argo CD follows)
-and redis (Argo CD's cache)."""
+moto (Secrets Manager and S3) and a git daemon (the repository Argo CD follows)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from tests.cluster.processes import Supervisor, wait_for
 PG_PORT = 5432
 MOTO_PORT = 443  # the port the chart's NetworkPolicy opens to AWS endpoints
 GIT_PORT = 9418
-REDIS_PORT = 6379
 
 
 def _listening(host: str, port: int) -> bool:
@@ -144,27 +142,3 @@ def start_git_daemon(sup: Supervisor, root: Path) -> str:
     )
     wait_for(lambda: _listening(NODE_IP, GIT_PORT), "git daemon", timeout=30, supervisor=sup)
     return f"git://{NODE_IP}:{GIT_PORT}"
-
-
-def start_redis(sup: Supervisor, base: Path) -> str:
-    """redis for Argo CD's cache, on the namespace's loopback, nothing on disk."""
-    sup.start(
-        "redis",
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(REDIS_PORT),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(base),
-            "--protected-mode",
-            "no",
-        ],
-    )
-    wait_for(lambda: _listening("127.0.0.1", REDIS_PORT), "redis", timeout=30, supervisor=sup)
-    return f"127.0.0.1:{REDIS_PORT}"

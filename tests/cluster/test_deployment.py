@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 
 from command.sample_data import MISSING, SampleSpec, make_stations, station_lines
-from tests.cluster import audit, checks, monitoring, probes
+from tests.cluster import argocd, audit, checks, eso, monitoring, probes
 from tests.cluster.deploy import (
     APPLICATION,
     DB_NAME,
@@ -28,6 +29,7 @@ from tests.cluster.deploy import (
     Cluster,
 )
 from tests.cluster.gitrepo import edit_yaml
+from tests.cluster.netns import CLUSTER_DNS_IP
 from tests.cluster.processes import wait_for
 from tests.harness import prometheus
 from tests.tools import require
@@ -46,6 +48,70 @@ def synced(cluster: Cluster) -> dict[str, Any]:
     app = checks.wait_synced_healthy(cluster)
     cluster.timings.mark("up to dev Synced and Healthy", cluster.up_since)
     return app
+
+
+def _ready_pods(cluster: Cluster, namespace: str) -> dict[str, list[str]]:
+    """Running pods whose containers are all ready: app.kubernetes.io/name → images."""
+    found: dict[str, list[str]] = {}
+    for pod in cluster.kube.get("pods", "-n", namespace)["items"]:
+        statuses = pod["status"].get("containerStatuses", [])
+        if pod["status"].get("phase") == "Running" and all(c["ready"] for c in statuses):
+            name = pod["metadata"]["labels"].get("app.kubernetes.io/name", "")
+            found[name] = found.get(name, []) + [c["image"] for c in pod["spec"]["containers"]]
+    return found
+
+
+def test_argocd_runs_in_the_cluster_from_its_core_install(cluster: Cluster) -> None:
+    images = cluster.addon_images
+    assert _ready_pods(cluster, argocd.NAMESPACE) == {
+        "argocd-application-controller": [images["argocd"]],
+        "argocd-applicationset-controller": [images["argocd"]],
+        "argocd-redis": [images["redis"]],
+        "argocd-repo-server": [images["argocd"]],
+    }
+
+
+def test_external_secrets_runs_its_controller_webhook_and_cert_controller(
+    cluster: Cluster,
+) -> None:
+    workloads = [eso.RELEASE, f"{eso.RELEASE}-webhook", f"{eso.RELEASE}-cert-controller"]
+    assert _ready_pods(cluster, eso.NAMESPACE) == {
+        name: [cluster.addon_images["external-secrets"]] for name in workloads
+    }
+
+
+def test_the_external_secrets_webhook_refuses_an_invalid_external_secret(
+    cluster: Cluster,
+) -> None:
+    # Valid by the CRD's schema; only the operator's webhook knows it is not.
+    invalid = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "no-data", "namespace": "default"},
+        "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": eso.STORE}},
+    }
+    with pytest.raises(RuntimeError, match="either data or dataFrom should be specified"):
+        cluster.kube.kubectl("apply", "--dry-run=server", "-f", "-", stdin=json.dumps(invalid))
+
+
+def test_pods_resolve_cluster_names_and_nothing_else(
+    cluster: Cluster, synced: dict[str, Any]
+) -> None:
+    name, namespace = "dns-probe", "default"
+    probes.start(cluster, probes.pod(name, namespace, {}, _image(cluster)))
+    try:
+        found = probes.resolve(cluster, name, namespace, [
+            "kube-dns.kube-system.svc.cluster.local",
+            "argocd-repo-server.argocd",  # the short form, through the search path
+            "deb.debian.org",
+            "pypi.org",
+        ])  # fmt: skip
+    finally:
+        probes.delete(cluster, name, namespace)
+    assert found["kube-dns.kube-system.svc.cluster.local"] == CLUSTER_DNS_IP
+    assert found["argocd-repo-server.argocd"] is not None
+    assert found["deb.debian.org"] is None
+    assert found["pypi.org"] is None
 
 
 def test_the_applicationset_generates_an_application_per_environment(cluster: Cluster) -> None:
