@@ -78,10 +78,12 @@ f AS (
            count(*) FILTER (WHERE pr >= 100) AS r10mm,
            count(*) FILTER (WHERE pr >= 200) AS r20mm,
            coalesce(sum(pr) FILTER (WHERE pr >= 10), 0) / 10.0 AS prcptot,
-           -- 86/50: TX capped at 30 degC, TN floored at 10 degC, base 10 degC
+           -- 86/50: TX capped at 30 degC, TN floored at 10 degC, base 10 degC;
+           -- least and greatest skip NULLs, so a day needs both values
            coalesce(sum(greatest(0, least(tx, 300) + greatest(tn, 100) - 200))
-                    FILTER (WHERE obs_date BETWEEN make_date(year, 5, 1)
-                                              AND make_date(year, 9, 30)), 0) / 20.0 AS gdd,
+                    FILTER (WHERE tx IS NOT NULL AND tn IS NOT NULL
+                              AND obs_date BETWEEN make_date(year, 5, 1)
+                                               AND make_date(year, 9, 30)), 0) / 20.0 AS gdd,
            coalesce(sum(pr) FILTER (WHERE obs_date BETWEEN make_date(year, 5, 1)
                                                       AND make_date(year, 9, 30)), 0)
                / 10.0 AS season_prcp,
