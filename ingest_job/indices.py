@@ -137,18 +137,29 @@ FROM m
 """
 
 # Every station-year: each station's days in one window, across its years.
-_ALL_DAYS = sql.SQL("""(SELECT station_id, extract(year FROM obs_date)::smallint AS year,
+_ALL_DAYS = """(SELECT station_id, extract(year FROM obs_date)::smallint AS year,
         obs_date, true AS in_year, tmax_tenths_c AS tx, tmin_tenths_c AS tn,
         prcp_tenths_mm AS pr
- FROM observation) AS days""")
+ FROM {table}) AS days"""
 
-# The touched station-years, and the year after each (its Rx5day reads the
-# last four days of the year before), each with those four days.
+
+def all_figures(table: str = "observation") -> sql.Composed:
+    """The statement that computes every station-year's indices of ``table`` into ``index_figures``.
+
+    ``bench/indices.py`` runs it on its floor's table.
+    """
+    days = sql.SQL(_ALL_DAYS).format(table=sql.Identifier(table))
+    return _figures(days, "PARTITION BY station_id")
+
+
+# The touched station-years, and the year after a touched December (its
+# Rx5day reads the last four days of the year before), each with those days.
 _INDEX_YEARS = """
 CREATE TEMP TABLE index_year ON COMMIT DROP AS
 SELECT station_id, year FROM touched_year
 UNION
-SELECT station_id, year + 1 FROM touched_year
+SELECT station_id, extract(year FROM month)::smallint + 1 FROM touched_month
+WHERE extract(month FROM month) = 12
 """
 
 _TOUCHED_DAYS = sql.SQL("""(SELECT t.station_id, t.year, o.obs_date,
@@ -194,7 +205,7 @@ WHERE NOT EXISTS (SELECT 1 FROM index_figures f
 
 @traced("ingest.indices")
 def recompute_touched(conn: Connection) -> int:
-    """Recompute the indices of the station-years in ``touched_year`` and of the year after.
+    """Recompute the indices of the station-years in ``touched_year`` (and after December).
 
     Returns how many station-years were written. Call inside the
     transaction that loaded them.
@@ -214,7 +225,7 @@ def recompute_all(conn: Connection) -> int:
     Returns how many station-years. Call inside a transaction.
     """
     conn.execute(_NO_JIT)
-    conn.execute(_figures(_ALL_DAYS, "PARTITION BY station_id"))
+    conn.execute(all_figures())
     count = conn.execute(_UPSERT).rowcount
     conn.execute(_DELETE_ORPHANS)
     conn.execute("DROP TABLE index_figures")
