@@ -83,8 +83,8 @@ def rewritten_since(url: str, since: datetime) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def one_round(data: Path, url: str | None) -> None:
-    """Fresh load, floor, one changed file: print each figure with the load."""
+def one_round(data: Path, url: str | None) -> dict[str, float]:
+    """Fresh load, floor, one changed file: print each figure with the load; return them."""
     work = Path(tempfile.mkdtemp(prefix="bench-indices-"))
     try:
         wx, yld = work / "wx_data", work / "yld_data"
@@ -114,6 +114,7 @@ def one_round(data: Path, url: str | None) -> None:
             f"  ours / floor with indices: {fresh['run_s'] / bare['total_s']:.2f}; "
             f"ours / today's floor: {fresh['run_s'] / bare['today_s']:.2f}"
         )
+        return {"ours_s": fresh["run_s"], **bare}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -125,9 +126,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="default: the data set in data/")
     args = parser.parse_args()
     data = args.data or real_data()
+    rounds = []
     for n in range(1, max(1, min(args.repeat, 20)) + 1):
         print(f"round {n}: {load_line()}", flush=True)
-        one_round(data, args.database_url)
+        rounds.append(one_round(data, args.database_url))
+    # The machine is shared: each figure's best round is the least disturbed one.
+    best = {name: min(r[name] for r in rounds) for name in rounds[0]}
+    print(
+        f"best of {len(rounds)}: ours {best['ours_s']:.2f} s; floor {best['total_s']:.2f} s "
+        f"(today's {best['today_s']:.2f} s + indices {best['indices_s']:.2f} s); "
+        f"ours / floor with indices {best['ours_s'] / best['total_s']:.2f}; {load_line()}"
+    )
 
 
 if __name__ == "__main__":
