@@ -6,10 +6,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
+from pydantic import SecretStr
 
 from ingest_job.run import ingest
 from tests.harness.postgres import one, rows
 from tests.ingest.station_files import station_lines, write
+from warehouse import migrate
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 
@@ -112,3 +114,26 @@ def test_deleted_rows_take_their_years_indices_until_the_next_run(
     assert rows(database_url, query) == []
     _load(settings, write(tmp_path / "other", "USC00000009.txt", station_lines(FIRST, 1)).parent)
     assert one(database_url, query) == 365 - 31  # from the rows left
+
+
+def test_a_database_loaded_before_0005_gets_its_indices_at_the_next_run(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute(migrate._CREATE_LEDGER)
+        for migration in migrate.available()[:4]:
+            migrate._apply(conn, migration)
+        # What the job of 0004 left: a station-year's rows and its statistics.
+        conn.execute(
+            "INSERT INTO observation SELECT 'USC00000001', d, 100, 0, 0"
+            " FROM generate_series(DATE '1990-01-01', DATE '1990-12-31', '1 day') AS d"
+        )
+        conn.execute(
+            "INSERT INTO weather_stats (station_id, year, max_temp_days, min_temp_days,"
+            " precip_days) VALUES ('USC00000001', 1990, 365, 365, 365)"
+        )
+        migrate.migrate(conn)
+    other = write(tmp_path, "USC00000002.txt", station_lines(FIRST, 1)).parent
+    _load(Settings(database_url=SecretStr(empty_database_url), log_format="text"), other)
+    query = "SELECT tx_days, fd, txx FROM weather_indices WHERE station_id = 'USC00000001'"
+    assert rows(empty_database_url, query) == [(365, 0, 10)]
