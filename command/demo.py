@@ -310,6 +310,7 @@ def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
             f"    curl '{base}/api/weather?station_id={station_id}"
             f"&start_date={first.isoformat()}&end_date={month_end}'",
             f"    curl '{base}/api/weather/stats?station_id={station_id}'",
+            f"    curl '{base}/api/weather/indices?station_id={station_id}'",
             f"    curl '{base}/api/weather?station_id={station_id}&start_date={first.year}-01-01"
             f"&end_date={first.year}-12-31&format=csv' > {station_id}-{first.year}.csv",
         ]

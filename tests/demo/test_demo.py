@@ -129,6 +129,13 @@ def test_stats_cover_every_year_of_a_station_with_plausible_figures(first_run: D
         assert 10 < row["total_precip_cm"] < 200
 
 
+def test_the_demo_serves_the_indices_of_every_year(first_run: Demo) -> None:
+    station = sample_data.make_stations(SAMPLE)[0]
+    rows = first_run.get_json(f"/api/weather/indices?station_id={station.station_id}&limit=100")
+    years = [row["year"] for row in rows["data"]]
+    assert years == list(range(station.first_day.year, station.last_day.year + 1))
+
+
 def test_docs_and_metrics_are_served(first_run: Demo) -> None:
     docs = first_run.get("/docs")
     status, content_type, body = docs.status, docs.headers["content-type"], docs.body
