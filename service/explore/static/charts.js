@@ -84,12 +84,13 @@ export function epoch(isoDay) {
  * A uPlot time-series chart in ``slot``: ``series`` is [{label, key, color, bars, scale}],
  * ``x`` the epoch seconds. Drag to zoom, double-click to zoom out (uPlot's own gestures).
  */
-export function timeChart(slot, { x, rows, series, height = 260 }) {
+export function timeChart(slot, { x, rows, series, height = 260, width = null, legend = true }) {
   const data = [x, ...series.map((s) => rows.map((r) => r[s.key] ?? null))];
   const scales = new Set(series.map((s) => s.scale || "y"));
   const options = {
-    width: Math.max(320, slot.clientWidth || 800),
+    width: width ?? Math.max(320, slot.clientWidth || 800),
     height,
+    legend: { show: legend },
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     cursor: { drag: { x: true, y: false } },
     scales: { x: { time: true } },
@@ -113,8 +114,10 @@ export function timeChart(slot, { x, rows, series, height = 260 }) {
   const plot = new uPlot(options, data, slot);
   // Kept on the element so that the browser tests read what the chart holds.
   slot.uplot = plot;
-  const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(320, slot.clientWidth), height }));
-  resize.observe(slot);
+  if (width === null) {
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(320, slot.clientWidth), height }));
+    resize.observe(slot);
+  }
   return plot;
 }
 
