@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import html
+import os
+from os import PathLike
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The page changes only with a new release; the assets' URLs do not carry a
@@ -40,8 +43,15 @@ async def explore(request: Request) -> Response:
 class _Assets(StaticFiles):
     """StaticFiles that asks browsers to revalidate (see ``_REVALIDATE``)."""
 
-    def file_response(self, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
-        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        """The file, or a 304, marked for revalidation."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers.update(_REVALIDATE)
         return response
 

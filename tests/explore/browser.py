@@ -24,8 +24,14 @@ def chromium() -> Iterator[WebDriver]:
     """A headless Chromium that keeps every console message for the test to read."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(require("chromium"))
-    for argument in ("--headless=new", "--disable-dev-shm-usage", f"--window-size={WINDOW}",
-                     "--no-first-run", "--disable-background-networking", "--disable-extensions"):
+    for argument in (
+        "--headless=new",
+        "--disable-dev-shm-usage",
+        f"--window-size={WINDOW}",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-extensions",
+    ):
         options.add_argument(argument)  # fmt: skip
     if os.geteuid() == 0:
         # Chromium refuses to run as root inside its own sandbox.
@@ -42,7 +48,7 @@ def open_view(driver: WebDriver, url: str) -> str:
     """Load ``url`` afresh and wait until the page says its view is drawn; which one."""
     driver.get("about:blank")
     driver.get(url)
-    drawn: str = WebDriverWait(driver, DRAW_TIMEOUT_S).until(lambda d: _drawn(d))
+    drawn: str = WebDriverWait(driver, DRAW_TIMEOUT_S).until(_drawn)
     return drawn
 
 

@@ -20,7 +20,9 @@ def test_a_browser_asking_for_the_root_is_sent_to_the_page(client: TestClient) -
     assert "Accept" in response.headers["vary"]
 
 
-@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/json, text/html;q=0.5"])
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/json, text/html;q=0.5"]
+)
 def test_a_client_not_preferring_html_still_gets_the_json_index(
     client: TestClient, accept: str | None
 ) -> None:
@@ -55,7 +57,9 @@ def test_the_vendored_libraries_match_their_pins() -> None:
     assert vendor_explore.check() == []
 
 
-def test_a_vendored_file_changed_by_hand_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_vendored_file_changed_by_hand_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = tmp_path / "vendor"
     _copy_tree(vendor_explore.VENDOR, copy)
     (copy / "uplot" / "uPlot.iife.min.js").write_text("/* edited */")

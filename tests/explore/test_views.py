@@ -62,9 +62,10 @@ def test_a_search_by_name_finds_the_station(browser: WebDriver, base: str) -> No
         lambda d: d.find_element(By.CSS_SELECTOR, f"#search-results a[href='#/station/{STATION}']")
     )
     assert link.text == f"ALEDO, IL ({STATION})"
-    assert browser.find_element(By.CSS_SELECTOR, f"circle[data-id='{STATION}']").get_attribute(
-        "class"
-    ) == "station found"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, f"circle[data-id='{STATION}']").get_attribute("class")
+        == "station found"
+    )
 
 
 def test_a_point_typed_in_lists_the_nearest_stations_nearest_first(
