@@ -35,17 +35,21 @@ export async function indicesServed() {
   return served;
 }
 
-/** The indices of station ``id``, every year: small multiples and their table. */
-export async function indicesSection(container, id) {
+/** The indices of station ``id``, every year; null when the API does not serve them. */
+export async function stationIndices(id) {
+  return (await indicesServed()) ? getAll("/api/weather/indices", { station_id: id }) : null;
+}
+
+/** The indices ``rows`` of station ``id``: small multiples and their table. */
+export function indicesSection(container, id, rows) {
   const section = el("section", { id: "indices", class: "figure", "aria-labelledby": "indices-title" },
     el("h3", { id: "indices-title" }, "Climate indices, every year"));
   container.append(section);
-  if (!(await indicesServed())) {
+  if (rows === null) {
     section.append(el("p", {}, "This API does not serve the climate indices (/api/weather/indices) yet."));
     return;
   }
   const params = { station_id: id };
-  const rows = await getAll("/api/weather/indices", params);
   const { box } = figure({
     id: "indices-table", title: "The indices, year by year",
     requests: [{ label: "Climate indices", url: apiUrl("/api/weather/indices", { ...params, limit: 1000 }) }],

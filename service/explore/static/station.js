@@ -4,7 +4,7 @@
 
 import { apiUrl, getAll, getJson } from "./api.js";
 import { el, epoch, figure, timeChart } from "./charts.js";
-import { indicesSection } from "./indices.js";
+import { indicesSection, stationIndices } from "./indices.js";
 
 const TMAX = { label: "Maximum temperature", color: "#c0392b", unit: "°C" };
 const TMIN = { label: "Minimum temperature", color: "#2a6fb0", unit: "°C" };
@@ -15,17 +15,20 @@ const RAIN = { color: "#3c8d5a", bars: true, scale: "rain" };
  * station's last year of data. Resolves once every chart is drawn.
  */
 export async function renderStation(view, id, range) {
-  const station = await getJson(apiUrl(`/api/stations/${encodeURIComponent(id)}`));
+  const years = { station_id: id };
+  // What needs no range goes at once, beside the station; the range needs its last day.
+  const [station, yearly, indices] = await Promise.all([
+    getJson(apiUrl(`/api/stations/${encodeURIComponent(id)}`)),
+    getAll("/api/weather/stats", years),
+    stationIndices(id),
+  ]);
   const [start, end] = range.length === 2 ? range : lastYear(station);
   const firstYear = Number(start.slice(0, 4));
   const lastYearOf = Number(end.slice(0, 4));
   const daily = { station_id: id, start_date: start, end_date: end };
-  const years = { station_id: id };
   const months = { station_id: id, start_year: firstYear, end_year: lastYearOf };
-
-  const [days, yearly, monthly] = await Promise.all([
+  const [days, monthly] = await Promise.all([
     getAll("/api/weather", daily),
-    getAll("/api/weather/stats", years),
     getAll("/api/weather/stats/monthly", months),
   ]);
 
@@ -60,7 +63,7 @@ export async function renderStation(view, id, range) {
     requests: [{ label: "Monthly statistics", url: apiUrl("/api/weather/stats/monthly", { ...months, limit: 1000 }) }],
     columns: statCols([{ key: "month_of", label: "Month" }]), rows: monthRows,
   }, (slot) => timeChart(slot, { x: monthRows.map((r) => epoch(`${r.month_of}-15`)), rows: monthRows, series: statSeries }));
-  await indicesSection(figures, id);
+  indicesSection(figures, id, indices);
 }
 
 function draw(container, spec, plot) {
