@@ -7,7 +7,8 @@ tenths of a millimetre / 100), each NULL when the period has no value for
 it, and the number of days behind each. Only the station-years and
 station-months a load touched are recomputed (listed in the session's
 ``touched_year`` and ``touched_month`` tables), or all of them. The station
-row's first/last date and observation count are kept in step.
+row's first/last date and observation count are kept in step, and the
+climate indices of the same station-years (``ingest_job.indices``) with them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable
 import psycopg
 from psycopg import sql
 
+from ingest_job import indices
 from warehouse.tracing import traced
 
 Connection = psycopg.Connection[tuple[object, ...]]
@@ -183,6 +185,7 @@ def recompute_touched(conn: Connection) -> int:
     conn.execute(_TOUCHED_MONTHS)
     conn.execute(_UPSERT_MONTHLY)
     conn.execute("DROP TABLE month_figures")
+    indices.recompute_touched(conn)
     return count
 
 
@@ -254,6 +257,7 @@ def recompute_all(conn: Connection) -> int:
     conn.execute(_UPSERT_MONTHLY)
     conn.execute(_DELETE_ORPHAN_MONTHS)
     conn.execute("DROP TABLE year_figures, month_figures, month_sums")
+    indices.recompute_all(conn)
     return count
 
 

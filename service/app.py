@@ -20,6 +20,7 @@ from service.endpoints import (
     docs,
     freshness,
     health,
+    indices,
     monthly,
     station_search,
     stations,
@@ -91,7 +92,17 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = []
     operations: list[Operation] = []
-    for module in (weather, stats, monthly, yields, station_search, stations, freshness, health):
+    for module in (
+        weather,
+        stats,
+        monthly,
+        indices,
+        yields,
+        station_search,
+        stations,
+        freshness,
+        health,
+    ):
         routes.extend(module.ROUTES)
         operations.extend(module.OPERATIONS)
     if upload_config is not None:

@@ -85,6 +85,8 @@ _PAGES = (
     (rows.STATS, "yearly statistics"),
     (rows.MONTHLY, "monthly statistics"),
     (rows.YIELD, "yearly corn yields"),
+    (rows.INDICES, "climate and crop-season indices per station and year"),
+    (rows.YIELD_INDICES, "corn yields beside mean indices"),
     (rows.STATION, "stations"),
     (rows.NEAR_STATION, "stations, nearest first"),
 )
@@ -93,6 +95,8 @@ _PAGES = (
     (StatsPageMetric, StatsPageImperial),
     (MonthlyStatsPageMetric, MonthlyStatsPageImperial),
     (YieldPageMetric, YieldPageImperial),
+    (IndicesPageMetric, IndicesPageImperial),
+    (YieldIndicesPageMetric, YieldIndicesPageImperial),
     (StationPageMetric, StationPageImperial),
     (NearStationPageMetric, NearStationPageImperial),
 ) = (

@@ -192,6 +192,57 @@ class MonthlyStatsQuery(StatsQuery):
     )
 
 
+class IndexName(StrEnum):
+    """A climate or crop-season index (docs/indices.md)."""
+
+    fd = "fd"
+    su = "su"
+    id = "id"
+    tr = "tr"
+    txx = "txx"
+    txn = "txn"
+    tnx = "tnx"
+    tnn = "tnn"
+    dtr = "dtr"
+    rx1day = "rx1day"
+    rx5day = "rx5day"
+    sdii = "sdii"
+    r10mm = "r10mm"
+    r20mm = "r20mm"
+    cdd = "cdd"
+    cwd = "cwd"
+    prcptot = "prcptot"
+    gdd = "gdd"
+    season_prcp = "season_prcp"
+    last_spring_frost = "last_spring_frost"
+    first_autumn_frost = "first_autumn_frost"
+
+
+IndexFilter = Annotated[
+    list[IndexName],
+    Field(
+        max_length=len(IndexName),
+        description="Only these indices in each row (repeat the parameter). All if absent.",
+    ),
+]
+
+
+class IndicesQuery(StatsQuery):
+    """Filters of ``GET /api/weather/indices``: those of the yearly statistics and indices."""
+
+    index: IndexFilter = Field(default_factory=list)
+
+
+class YieldIndicesQuery(StatsQuery):
+    """Filters of ``GET /api/yield/indices``: the stations to average over, years, indices."""
+
+    station_id: StationFilter = Field(
+        default_factory=list,
+        description="The stations whose indices are averaged (repeat). All stations if absent.",
+    )
+    index: IndexFilter = Field(default_factory=list)
+
+
 def _not_before(end: int, start: int) -> None:
     if end < start:
         raise ValueError("is before start_year")

@@ -44,6 +44,23 @@ _MONTHLY = (
     " max_temp_days, min_temp_days, precip_days FROM monthly_stats"
 )
 _YIELD = "SELECT year, corn_yield_kt FROM crop_yield"
+_INDICES: LiteralString = (
+    "SELECT station_id, year, fd, su, id, tr, txx, txn, tnx, tnn, dtr, rx1day, rx5day, sdii,"
+    " r10mm, r20mm, cdd, cwd, prcptot, gdd, season_prcp, last_spring_frost, first_autumn_frost,"
+    " tx_days, tn_days, dtr_days, pr_days, gdd_days, season_pr_days FROM weather_indices"
+)
+# The yield beside each index's mean over the chosen stations (all when the
+# array parameter is NULL); the frost dates as mean day of the year.
+_YIELD_INDICES: LiteralString = (
+    "SELECT y.year, y.corn_yield_kt, count(i.station_id),"
+    " avg(fd), avg(su), avg(id), avg(tr), avg(txx), avg(txn), avg(tnx), avg(tnn), avg(dtr),"
+    " avg(rx1day), avg(rx5day), avg(sdii), avg(r10mm), avg(r20mm), avg(cdd), avg(cwd),"
+    " avg(prcptot), avg(gdd), avg(season_prcp),"
+    " avg(extract(doy FROM last_spring_frost)), avg(extract(doy FROM first_autumn_frost))"
+    " FROM crop_yield y LEFT JOIN weather_indices i ON i.year = y.year"
+    " AND (%s::text[] IS NULL OR i.station_id = ANY(%s::text[]))"
+)
+
 _STATIONS = (
     "SELECT station_id, name, state, latitude, longitude, elevation_m,"
     " first_date, last_date, observation_count FROM station"
@@ -198,6 +215,48 @@ async def monthly_stats(
         conditions.append(("(station_id, year, month) > (%s, %s, %s)", after))
     order = "ORDER BY station_id, year, month LIMIT %s"
     return await _fetch(conn, _MONTHLY, conditions, order, limit)
+
+
+async def indices(
+    conn: Conn,
+    *,
+    stations: Sequence[str],
+    first_year: int | None,
+    last_year: int | None,
+    after: tuple[str, int] | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Climate indices in (station_id, year) order, after the key ``after``."""
+    conditions = _period_conditions(stations, first_year, last_year)
+    if after is not None:
+        conditions.append(("(station_id, year) > (%s, %s)", after))
+    return await _fetch(conn, _INDICES, conditions, "ORDER BY station_id, year LIMIT %s", limit)
+
+
+async def yield_indices(
+    conn: Conn,
+    *,
+    stations: Sequence[str],
+    first_year: int | None,
+    last_year: int | None,
+    after: int | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Each yield year with the mean of each index over ``stations`` (all if empty)."""
+    conditions: list[tuple[LiteralString, Sequence[Any]]] = []
+    if first_year is not None:
+        conditions.append(("y.year >= %s", (first_year,)))
+    if last_year is not None:
+        conditions.append(("y.year <= %s", (last_year,)))
+    if after is not None:
+        conditions.append(("y.year > %s", (after,)))
+    order: LiteralString = "GROUP BY y.year, y.corn_yield_kt ORDER BY y.year LIMIT %s"
+    statement = _statement(_YIELD_INDICES, tuple(text for text, _ in conditions), order)
+    chosen = list(stations) or None
+    params = [chosen, chosen, *(value for _, values in conditions for value in values), limit]
+    cursor = await conn.execute(statement, params)
+    rows: list[tuple[Any, ...]] = await cursor.fetchall()
+    return rows
 
 
 async def yields(

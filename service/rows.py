@@ -23,6 +23,10 @@ from service.units import (
     c_to_f,
     cm_to_cm,
     cm_to_in,
+    index_c_to_f,
+    index_delta_c_to_f,
+    index_mm_to_in,
+    index_value,
     km_to_km,
     km_to_mi,
     kt_to_thousand_bushels,
@@ -206,6 +210,65 @@ YIELD = joined(
             imperial=kt_to_thousand_bushels,
         ),
     ),
+)
+
+# Climate indices (docs/indices.md): the same names in both unit systems.
+# Optional in the models: ``index=`` leaves the others out of a row.
+_OPTIONAL = Field(default=None)
+_TEMPERATURE = ("txx", "txn", "tnx", "tnn")
+_DIFFERENCE = ("dtr", "gdd")
+_PRECIPITATION = ("rx1day", "rx5day", "sdii", "prcptot", "season_prcp")
+_COUNTS = ("fd", "su", "id", "tr", "r10mm", "r20mm", "cdd", "cwd")
+INDEX_FIELDS = ("fd", "su", "id", "tr", "txx", "txn", "tnx", "tnn", "dtr", "rx1day", "rx5day",
+                "sdii", "r10mm", "r20mm", "cdd", "cwd", "prcptot", "gdd", "season_prcp",
+                "last_spring_frost", "first_autumn_frost")  # fmt: skip
+INDEX_DAY_COUNTS = ("tx_days", "tn_days", "dtr_days", "pr_days", "gdd_days", "season_pr_days")
+
+
+def _index_column(name: str, *, mean: bool = False) -> Column:
+    """One index as a column; ``mean``: a mean over stations (counts become fractions)."""
+    if name in _TEMPERATURE:
+        return Column(name, float | None, index_value, None, index_c_to_f, _OPTIONAL)
+    if name in _DIFFERENCE:
+        return Column(name, float | None, index_value, None, index_delta_c_to_f, _OPTIONAL)
+    if name in _PRECIPITATION:
+        return Column(name, float | None, index_value, None, index_mm_to_in, _OPTIONAL)
+    if mean:  # counts and days of the year, averaged
+        return Column(name, float | None, index_value, field=_OPTIONAL)
+    return Column(name, (int | None) if name in _COUNTS else (date | None), field=_OPTIONAL)
+
+
+INDICES = joined(
+    "IndicesRow",
+    {
+        Units.metric: "One station-year's climate and crop-season indices: temperatures in °C, "
+        "precipitation in mm, counts in days.\n\nAn index is null when its year (season) misses "
+        "more than 15 days of a variable it reads; the *_days fields count the days present.",
+        Units.imperial: "One station-year's indices: temperatures in °F, precipitation in inches.",
+    },
+    _STATION_KEY,
+    (Column("year", int),),
+    tuple(_index_column(name) for name in INDEX_FIELDS),
+    tuple(Column(name, int) for name in INDEX_DAY_COUNTS),
+)
+
+# The yield view: the frost dates averaged as days of the year.
+YIELD_INDEX_FIELDS = tuple(
+    f"{name}_doy" if name.endswith("_frost") else name for name in INDEX_FIELDS
+)
+
+YIELD_INDICES = joined(
+    "YieldIndicesRow",
+    {
+        Units.metric: "One year's US corn grain harvest (thousand metric tons) beside the mean of "
+        "each index over the chosen stations with a value that year (frost dates as day of "
+        "the year).",
+        Units.imperial: "One year's US corn harvest (thousand bushels) beside the mean of each "
+        "index, °F and inches.",
+    },
+    YIELD.columns,
+    (Column("stations", int),),
+    tuple(_index_column(name, mean=True) for name in YIELD_INDEX_FIELDS),
 )
 
 _STATION_COLUMNS = (

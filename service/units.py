@@ -95,3 +95,29 @@ def km_to_km(value: float) -> float:
 def km_to_mi(value: float) -> float:
     """A distance in km, as miles."""
     return round(value / KM_PER_MILE, DISTANCE_PLACES)
+
+
+# Climate indices (docs/indices.md): stored exact in degC and mm, served as
+# they are in metric (they are compared with xclim to 1e-6), and in imperial
+# to 6 places. Differences of temperature (DTR, degree days) scale only.
+INDEX_PLACES = 6
+
+
+def index_value(value: Decimal | None) -> float | None:
+    """An index in degC, mm or days, as it is stored."""
+    return None if value is None else float(value)
+
+
+def index_c_to_f(value: Decimal | None) -> float | None:
+    """A temperature index in degC, as degrees Fahrenheit."""
+    return None if value is None else round(float(value * Decimal("1.8") + 32), INDEX_PLACES)
+
+
+def index_delta_c_to_f(value: Decimal | None) -> float | None:
+    """A temperature difference or degree days in degC, in Fahrenheit degrees."""
+    return None if value is None else round(float(value * Decimal("1.8")), INDEX_PLACES)
+
+
+def index_mm_to_in(value: Decimal | None) -> float | None:
+    """A precipitation index in mm (or mm/day), as inches (per day)."""
+    return None if value is None else round(float(value / Decimal("25.4")), INDEX_PLACES)

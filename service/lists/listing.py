@@ -57,6 +57,8 @@ class Listing(Generic[Q]):
     to_json: Mapping[Units, Callable[[Row], dict[str, Any]]]
     csv_header: Mapping[Units, Sequence[str]]
     to_csv: Mapping[Units, Callable[[Row], str]]
+    # The fields a query keeps in each row (``index=``), None for all of them.
+    fields: Callable[[Q], frozenset[str] | None] = lambda query: None
 
 
 def parse_query(model: type[M], params: QueryParams) -> M:
@@ -172,7 +174,7 @@ async def _page(
         cursor = state.cursors.encode(_scope(listing, query), listing.key(rows[-1]))
         next_url = _with_cursor(request, cursor)
         headers = {**headers, "Link": f'<{next_url}>; rel="next"'}
-    to_json = listing.to_json[query.units]
+    to_json = _kept(listing.to_json[query.units], listing.fields(query))
     body = {
         "data": [to_json(row) for row in rows],
         "next": next_url,
@@ -224,12 +226,26 @@ async def _export(
     except BaseException:
         slot.release()
         raise
+    kept = listing.fields(query)
+    to_json = _kept(listing.to_json[query.units], kept)
     if fmt is Format.ndjson:
-        render = ndjson.renderer(listing.to_json[query.units])
+        render = ndjson.renderer(to_json)
         body = csv_stream.chunks(first, fetch_after, b"", render)
         return ndjson.response(body, headers, f"{listing.name}.ndjson", slot)
-    head = csv_stream.line(listing.csv_header[query.units]).encode()
-    body = csv_stream.chunks(
-        first, fetch_after, head, csv_stream.renderer(listing.to_csv[query.units])
-    )
+    header = listing.csv_header[query.units]
+    to_csv = listing.to_csv[query.units]
+    if kept is not None:
+        header = [name for name in header if name in kept]
+        to_csv = lambda row: csv_stream.line(to_json(row).values())  # noqa: E731
+    head = csv_stream.line(header).encode()
+    body = csv_stream.chunks(first, fetch_after, head, csv_stream.renderer(to_csv))
     return csv_stream.response(body, headers, f"{listing.name}.csv", slot)
+
+
+def _kept(
+    to_json: Callable[[Row], dict[str, Any]], kept: frozenset[str] | None
+) -> Callable[[Row], dict[str, Any]]:
+    """``to_json`` keeping only the fields ``kept`` (all when None)."""
+    if kept is None:
+        return to_json
+    return lambda row: {name: value for name, value in to_json(row).items() if name in kept}
