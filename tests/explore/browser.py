@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
@@ -17,6 +18,7 @@ from tests.tools import require
 # A view draws in well under a second on this machine; the bound only stops a hung test.
 DRAW_TIMEOUT_S = 60
 WINDOW = "1200,1400"
+MAX_SHOT_HEIGHT = 4000
 
 
 @contextmanager
@@ -50,6 +52,18 @@ def open_view(driver: WebDriver, url: str) -> str:
     driver.get(url)
     drawn: str = WebDriverWait(driver, DRAW_TIMEOUT_S).until(_drawn)
     return drawn
+
+
+def screenshot(driver: WebDriver, path: Path) -> None:
+    """The whole page (up to MAX_SHOT_HEIGHT) as a PNG; the window is restored afterwards."""
+    width, height = (int(v) for v in WINDOW.split(","))
+    page = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(MAX_SHOT_HEIGHT, max(height, int(page))))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, height)
 
 
 def _drawn(driver: WebDriver) -> Any:

@@ -17,7 +17,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.explore.browser import DRAW_TIMEOUT_S, console_problems, open_view, resources
+from tests.explore.browser import (
+    DRAW_TIMEOUT_S,
+    console_problems,
+    open_view,
+    resources,
+    screenshot,
+)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "explore"
 STATION = "USC00110072"  # ALEDO, IL: every year 1985-2014
@@ -169,9 +175,21 @@ def test_a_view_logs_no_console_error_and_requests_only_its_own_server(
     browser: WebDriver, base: str, view: str
 ) -> None:
     open_view(browser, base + "/explore" + VIEWS[view])
-    browser.save_screenshot(str(SCREENSHOTS / f"{view}.png"))
+    screenshot(browser, SCREENSHOTS / f"{view}.png")
     requests = resources(browser)
     assert requests
     assert [r for r in requests if not r["url"].startswith(base + "/")] == []
     assert [r for r in requests if r["status"] != 200] == []
     assert console_problems(browser) == []
+
+
+def test_the_indices_small_multiples_hold_the_values_the_api_returns(
+    browser: WebDriver, base: str
+) -> None:
+    open_view(browser, base + "/explore" + VIEWS["station"])
+    rows = api(base, "/api/weather/indices", station_id=STATION)
+    multiples = browser.find_elements(By.CSS_SELECTOR, "#indices .small-multiple .chart")
+    assert len(multiples) == 19
+    for index in ("fd", "su", "txx", "cdd", "gdd", "season_prcp"):
+        _, values = _chart_data(browser, f"index-{index}")
+        assert values == [row[index] for row in rows], index

@@ -72,7 +72,9 @@ export function tableOf(caption, columns, rows) {
 }
 
 function format(value) {
-  return value === null || value === undefined ? "—" : String(value);
+  if (value === null || value === undefined) return "—";
+  // Means come with many decimals; two are plenty to read (the CSV keeps them all).
+  return typeof value === "number" && !Number.isInteger(value) ? String(Math.round(value * 100) / 100) : String(value);
 }
 
 /** Seconds since the epoch (UTC midnight) of an ISO day. */
