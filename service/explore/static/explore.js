@@ -16,6 +16,7 @@ async function route() {
   status.textContent = "Loading…";
   view.setAttribute("aria-busy", "true");
   performance.clearMarks("explore-drawn");
+  performance.clearMarks("explore-first-chart");
   try {
     if (parts[0] === "station" && parts[1]) {
       await renderStation(view, parts[1], parts.slice(2, 4).filter(Boolean));

@@ -16,8 +16,9 @@ const RAIN = { color: "#3c8d5a", bars: true, scale: "rain" };
  */
 export async function renderStation(view, id, range) {
   const years = { station_id: id };
-  // What needs no range goes at once, beside the station; the range needs its last day.
-  const [station, yearly, indices] = await Promise.all([
+  // What needs no range is asked at once, beside the station (the range needs its
+  // last day); each figure is drawn as soon as its data are in, in page order.
+  const [station, yearlyAsked, indicesAsked] = await settled([
     getJson(apiUrl(`/api/stations/${encodeURIComponent(id)}`)),
     getAll("/api/weather/stats", years),
     stationIndices(id),
@@ -27,10 +28,9 @@ export async function renderStation(view, id, range) {
   const lastYearOf = Number(end.slice(0, 4));
   const daily = { station_id: id, start_date: start, end_date: end };
   const months = { station_id: id, start_year: firstYear, end_year: lastYearOf };
-  const [days, monthly] = await Promise.all([
-    getAll("/api/weather", daily),
-    getAll("/api/weather/stats/monthly", months),
-  ]);
+  const monthlyAsked = getAll("/api/weather/stats/monthly", months);
+  monthlyAsked.catch(() => {}); // awaited below, after the days
+  const days = await getAll("/api/weather", daily);
 
   const figures = el("div", { class: "figures" });
   view.replaceChildren(heading(station), rangeForm(station, start, end), figures);
@@ -45,6 +45,9 @@ export async function renderStation(view, id, range) {
   draw(figures, { id: "daily-precipitation", title: `Daily precipitation, ${start} to ${end}`, requests: dailyRequest, columns: dailyCols, rows: days },
     (slot) => timeChart(slot, { x, rows: days, height: 180, series: [{ ...RAIN, label: "Precipitation", key: "precip_mm", unit: "mm", scale: "y" }] }));
 
+  // The first meaningful paint: the station's days are on screen (bench/explore.py reads it).
+  performance.mark("explore-first-chart");
+  const yearly = await yearlyAsked;
   const statCols = (first) => [...first,
     { key: "avg_max_temp_c", label: "Mean maximum (°C)" }, { key: "avg_min_temp_c", label: "Mean minimum (°C)" },
     { key: "total_precip_cm", label: "Total precipitation (cm)" }, { key: "precip_days", label: "Days with precipitation data" }];
@@ -57,13 +60,24 @@ export async function renderStation(view, id, range) {
     requests: [{ label: "Yearly statistics", url: apiUrl("/api/weather/stats", { ...years, limit: 1000 }) }],
     columns: statCols([{ key: "year", label: "Year" }]), rows: yearly,
   }, (slot) => timeChart(slot, { x: yearly.map((r) => epoch(`${r.year}-07-01`)), rows: yearly, series: statSeries }));
+  const monthly = await monthlyAsked;
   const monthRows = monthly.map((r) => ({ ...r, month_of: `${r.year}-${String(r.month).padStart(2, "0")}` }));
   draw(figures, {
     id: "monthly-stats", title: `Monthly statistics, ${firstYear} to ${lastYearOf}`,
     requests: [{ label: "Monthly statistics", url: apiUrl("/api/weather/stats/monthly", { ...months, limit: 1000 }) }],
     columns: statCols([{ key: "month_of", label: "Month" }]), rows: monthRows,
   }, (slot) => timeChart(slot, { x: monthRows.map((r) => epoch(`${r.month_of}-15`)), rows: monthRows, series: statSeries }));
-  indicesSection(figures, id, indices);
+  indicesSection(figures, id, await indicesAsked);
+}
+
+/**
+ * The first value and the promises after it, once the first has settled. The others
+ * get a handler at once, so that one failing while the first is awaited is not
+ * reported as unhandled; whoever awaits them later still sees its error.
+ */
+async function settled([first, ...rest]) {
+  for (const promise of rest) promise.catch(() => {});
+  return [await first, ...rest];
 }
 
 function draw(container, spec, plot) {
