@@ -37,7 +37,7 @@ DAY_COUNTS = ("tx_days", "tn_days", "dtr_days", "pr_days", "gdd_days", "season_p
 _FIGURES = """
 CREATE TEMP TABLE index_figures ON COMMIT DROP AS
 WITH d AS (
-    SELECT station_id, year, obs_date, in_year, tx, tn, pr, spell,
+    SELECT station_id, year, obs_date, in_year, tx, tn, pr, spell, in_season, spring,
            -- the 5 days ending here, when all are there (a missing value
            -- makes the sum NULL: xclim's skipna=False); lags, unlike a RANGE
            -- frame's sum, need no aggregate state
@@ -45,14 +45,18 @@ WITH d AS (
                 THEN pr + lag(pr, 1) OVER w + lag(pr, 2) OVER w + lag(pr, 3) OVER w
                      + lag(pr, 4) OVER w
            END AS pr5,
-           -- a run of dry (1) or wet (2) days starts at a change of kind, a
-           -- missing day or a new year (xclim cuts runs at the year's edge)
-           spell IS DISTINCT FROM lag(spell) OVER w
-           OR obs_date - 1 IS DISTINCT FROM lag(obs_date) OVER w
+           -- a run of dry (1) or wet (2) days starts unless the row before is
+           -- the day before, of the same kind (one lag of a key holding both);
+           -- and on 1 January: xclim cuts runs at the year's edge
+           lag(run_key) OVER w IS DISTINCT FROM run_key - 4
            OR obs_date = make_date(year, 1, 1) AS starts
-    FROM (SELECT *, CASE WHEN NOT in_year THEN NULL WHEN pr < 10 THEN 1 WHEN pr >= 10 THEN 2
-                    END AS spell
-          FROM {days}) days
+    FROM (SELECT *, (obs_date - DATE '2000-01-01') * 4 + coalesce(spell, 0) AS run_key
+          FROM (SELECT *, CASE WHEN NOT in_year THEN NULL WHEN pr < 10 THEN 1
+                               WHEN pr >= 10 THEN 2 END AS spell,
+                       obs_date BETWEEN make_date(year, 5, 1) AND make_date(year, 9, 30)
+                           AS in_season,
+                       obs_date <= make_date(year, 7, 1) AS spring
+                FROM {days}) kinds) days
     WINDOW w AS ({window} ORDER BY obs_date)
 ),
 -- each day's place in its run, in the same order: no second sort, no
@@ -78,23 +82,20 @@ f AS (
            count(*) FILTER (WHERE pr >= 100) AS r10mm,
            count(*) FILTER (WHERE pr >= 200) AS r20mm,
            coalesce(sum(pr) FILTER (WHERE pr >= 10), 0) / 10.0 AS prcptot,
-           -- 86/50: TX capped at 30 degC, TN floored at 10 degC, base 10 degC
+           -- 86/50: TX capped at 30 degC, TN floored at 10 degC, base 10 degC;
+           -- least and greatest skip NULLs, so a day needs both values
            coalesce(sum(greatest(0, least(tx, 300) + greatest(tn, 100) - 200))
-                    FILTER (WHERE obs_date BETWEEN make_date(year, 5, 1)
-                                              AND make_date(year, 9, 30)), 0) / 20.0 AS gdd,
-           coalesce(sum(pr) FILTER (WHERE obs_date BETWEEN make_date(year, 5, 1)
-                                                      AND make_date(year, 9, 30)), 0)
-               / 10.0 AS season_prcp,
-           max(obs_date) FILTER (WHERE tn <= 0 AND obs_date <= make_date(year, 7, 1))
-               AS last_spring_frost,
+                    FILTER (WHERE tx IS NOT NULL AND tn IS NOT NULL AND in_season), 0)
+               / 20.0 AS gdd,
+           coalesce(sum(pr) FILTER (WHERE in_season), 0) / 10.0 AS season_prcp,
+           -- 1 July belongs to both halves (xclim's before_date and after_date)
+           max(obs_date) FILTER (WHERE tn <= 0 AND spring) AS last_spring_frost,
            min(obs_date) FILTER (WHERE tn <= 0 AND obs_date >= make_date(year, 7, 1))
                AS first_autumn_frost,
            count(tx) AS tx_days, count(tn) AS tn_days, count(tx - tn) AS dtr_days,
            count(pr) AS pr_days,
-           count(tx + tn) FILTER (WHERE obs_date BETWEEN make_date(year, 5, 1)
-                                                    AND make_date(year, 9, 30)) AS gdd_days,
-           count(pr) FILTER (WHERE obs_date BETWEEN make_date(year, 5, 1)
-                                               AND make_date(year, 9, 30)) AS season_pr_days,
+           count(tx + tn) FILTER (WHERE in_season) AS gdd_days,
+           count(pr) FILTER (WHERE in_season) AS season_pr_days,
            coalesce(max(run_day) FILTER (WHERE spell = 1), 0) AS cdd,
            coalesce(max(run_day) FILTER (WHERE spell = 2), 0) AS cwd
     FROM y GROUP BY station_id, year
@@ -135,18 +136,29 @@ FROM m
 """
 
 # Every station-year: each station's days in one window, across its years.
-_ALL_DAYS = sql.SQL("""(SELECT station_id, extract(year FROM obs_date)::smallint AS year,
+_ALL_DAYS = """(SELECT station_id, extract(year FROM obs_date)::smallint AS year,
         obs_date, true AS in_year, tmax_tenths_c AS tx, tmin_tenths_c AS tn,
         prcp_tenths_mm AS pr
- FROM observation) AS days""")
+ FROM {table}) AS days"""
 
-# The touched station-years, and the year after each (its Rx5day reads the
-# last four days of the year before), each with those four days.
+
+def all_figures(table: str = "observation") -> sql.Composed:
+    """The statement that computes every station-year's indices of ``table`` into ``index_figures``.
+
+    ``bench/indices.py`` runs it on its floor's table.
+    """
+    days = sql.SQL(_ALL_DAYS).format(table=sql.Identifier(table))
+    return _figures(days, "PARTITION BY station_id")
+
+
+# The touched station-years, and the year after a touched December (its
+# Rx5day reads the last four days of the year before), each with those days.
 _INDEX_YEARS = """
 CREATE TEMP TABLE index_year ON COMMIT DROP AS
 SELECT station_id, year FROM touched_year
 UNION
-SELECT station_id, year + 1 FROM touched_year
+SELECT station_id, extract(year FROM month)::smallint + 1 FROM touched_month
+WHERE extract(month FROM month) = 12
 """
 
 _TOUCHED_DAYS = sql.SQL("""(SELECT t.station_id, t.year, o.obs_date,
@@ -192,7 +204,7 @@ WHERE NOT EXISTS (SELECT 1 FROM index_figures f
 
 @traced("ingest.indices")
 def recompute_touched(conn: Connection) -> int:
-    """Recompute the indices of the station-years in ``touched_year`` and of the year after.
+    """Recompute the indices of the station-years in ``touched_year`` (and after December).
 
     Returns how many station-years were written. Call inside the
     transaction that loaded them.
@@ -212,7 +224,7 @@ def recompute_all(conn: Connection) -> int:
     Returns how many station-years. Call inside a transaction.
     """
     conn.execute(_NO_JIT)
-    conn.execute(_figures(_ALL_DAYS, "PARTITION BY station_id"))
+    conn.execute(all_figures())
     count = conn.execute(_UPSERT).rowcount
     conn.execute(_DELETE_ORPHANS)
     conn.execute("DROP TABLE index_figures")

@@ -18,6 +18,7 @@ from warehouse.errors import MigrationFailed
 EXPECTED_TABLES = {
     "station", "observation", "crop_yield", "weather_stats", "monthly_stats",
     "ingest_run", "ingest_file", "schema_migration", "stale_station_month",
+    "weather_indices",
 }  # fmt: skip
 
 
