@@ -193,3 +193,10 @@ def test_the_indices_small_multiples_hold_the_values_the_api_returns(
     for index in ("fd", "su", "txx", "cdd", "gdd", "season_prcp"):
         _, values = _chart_data(browser, f"index-{index}")
         assert values == [row[index] for row in rows], index
+
+
+def test_a_yield_view_of_open_sea_says_no_year_has_values(browser: WebDriver, base: str) -> None:
+    assert open_view(browser, base + "/explore#/yield/-40,0,-30,10") == "yield"
+    chart = browser.find_element(By.ID, "yield-scatter-chart")
+    assert chart.text == "No year has both values for these stations."
+    assert console_problems(browser) == []

@@ -128,6 +128,10 @@ export function timeChart(slot, { x, rows, series, height = 260, width = null, l
  * with axes named ``xLabel`` and ``yLabel``.
  */
 export function scatter(slot, { points, xLabel, yLabel, width = 720, height = 440 }) {
+  if (points.length === 0) {
+    slot.replaceChildren(el("p", {}, "No year has both values for these stations."));
+    return;
+  }
   const margin = { top: 24, right: 48, bottom: 48, left: 72 };
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
