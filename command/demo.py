@@ -294,11 +294,12 @@ def base_url(host: str, port: int) -> str:
 
 
 def banner(host: str, port: int, station: tuple[str, date] | None) -> str:
-    """Where to look once the API is up: docs, example queries, metrics."""
+    """Where to look once the API is up: the page, docs, example queries, metrics."""
     base = base_url(host, port)
     lines = [
         "",
         f"Weather Warehouse API on {base}  (Ctrl-C stops the API, then PostgreSQL)",
+        f"  Look:      {base}/ in a browser (stations on a map, charts: {base}/explore)",
         f"  API docs:  {base}/docs",
         "  Try:",
         f"    curl '{base}/api/stations?limit=5'",

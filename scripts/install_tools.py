@@ -9,7 +9,8 @@
   ``~/.cache/weather-warehouse/<tool>-<version>/``) and linked into ``.tools/bin``.
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
   runc, debootstrap for the image test; containerd, the CNI plugins, iptables,
-  ipset, git and gcc for the cluster test): with
+  ipset, git and gcc for the cluster test; chromium and chromium-driver for
+  the browser tests of the /explore page): with
   apt-get, as root or through passwordless sudo (a GitHub-hosted runner);
   otherwise the missing ones are listed.
 - The OpenTelemetry collector the observability tests run: built from Go
@@ -70,6 +71,9 @@ DEBIAN = {
     "git": "git",
     "gcc": "gcc",
     "/usr/lib/cni/bridge": "containernetworking-plugins",
+    # The /explore page's browser tests (tests/explore): Chromium and its WebDriver.
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
 }
 
 

@@ -29,6 +29,7 @@ from service.endpoints import (
     weather,
     yields,
 )
+from service.explore import ROUTES as EXPLORE_ROUTES
 from service.lists.exports import ExportSlots
 from service.lists.pagination import Cursors
 from service.lists.response_cache import ResponseCache
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> Starlette:
         routes.extend(uploads.ROUTES)
         operations.extend(uploads.OPERATIONS)
     routes.extend(docs.routes(operations, _version()))
+    routes.extend(EXPLORE_ROUTES)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

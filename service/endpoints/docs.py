@@ -9,12 +9,13 @@ from collections.abc import Sequence
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from service import openapi
+from service.lists.negotiation import quality
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -72,8 +73,12 @@ def routes(operations: Sequence[openapi.Operation], version: str) -> list[BaseRo
         return Response(rendered(root_of(request))[2], media_type="text/javascript")
 
     async def index(request: Request) -> Response:
-        # Who opens the bare host or /api finds the documentation and the data from here.
-        return Response(orjson.dumps(_index(operations, root_of(request))), media_type=_JSON)
+        # Who opens the bare host or /api finds the documentation and the data from here;
+        # a browser that asks for a page before JSON is sent to the page that shows the data.
+        root = root_of(request)
+        if wants_html(request.headers.get("accept")):
+            return RedirectResponse(f"{root}/explore", 303, headers=_VARY)
+        return Response(orjson.dumps(_index(operations, root)), headers=_VARY, media_type=_JSON)
 
     return [
         Route("/", index, methods=["GET"], include_in_schema=False),
@@ -86,6 +91,15 @@ def routes(operations: Sequence[openapi.Operation], version: str) -> list[BaseRo
 
 
 _JSON = "application/json"
+_HTML = "text/html"
+_VARY = {"Vary": "Accept"}
+
+
+def wants_html(accept: str | None) -> bool:
+    """Whether ``Accept`` names HTML and ranks it above JSON (a browser, not curl's ``*/*``)."""
+    if not accept or _HTML not in accept.lower():
+        return False
+    return quality(accept, _HTML) > 0 and quality(accept, _HTML) >= quality(accept, _JSON)
 
 
 def _index(operations: Sequence[openapi.Operation], root: str) -> dict[str, object]:
@@ -95,6 +109,8 @@ def _index(operations: Sequence[openapi.Operation], root: str) -> dict[str, obje
          "title": "Interactive API documentation"},
         {"rel": "service-desc", "href": f"{root}/openapi.json", "type": _JSON,
          "title": "OpenAPI 3.1 description"},
+        {"rel": "alternate", "href": f"{root}/explore", "type": _HTML,
+         "title": "Explore the data: stations on a map, a station's years in charts, the yield"},
     ]  # fmt: skip
     links += [
         {"rel": "data", "href": f"{root}{op.path}", "type": _JSON, "title": op.summary}

@@ -24,19 +24,19 @@ def choose(accept: str | None, explicit: Format | None, offered: tuple[Format, .
     best: tuple[float, int] | None = None
     chosen: Format | None = None
     for position, fmt in enumerate(offered):
-        quality = _quality(accept, _MEDIA[fmt])
-        if quality > 0 and (best is None or (quality, -position) > best):
-            best, chosen = (quality, -position), fmt
+        q = quality(accept, _MEDIA[fmt])
+        if q > 0 and (best is None or (q, -position) > best):
+            best, chosen = (q, -position), fmt
     if chosen is None:
         names = ", ".join(_MEDIA[f] for f in offered)
         raise ApiProblem(406, f"cannot produce any type in Accept: {accept!r}; offered: {names}")
     return chosen
 
 
-def _quality(accept: str, media_type: str) -> float:
+def quality(accept: str, media_type: str) -> float:
     """The q the ``Accept`` header gives ``media_type`` (most specific range wins)."""
     kind = media_type.split("/", maxsplit=1)[0]
-    best_specificity, quality = -1, 0.0
+    best_specificity, found = -1, 0.0
     for item in accept.split(","):
         parts = [p.strip() for p in item.split(";")]
         media_range = parts[0].lower()
@@ -49,8 +49,8 @@ def _quality(accept: str, media_type: str) -> float:
         else:
             continue
         if specificity > best_specificity:
-            best_specificity, quality = specificity, _q(parts[1:])
-    return quality
+            best_specificity, found = specificity, _q(parts[1:])
+    return found
 
 
 def _q(params: list[str]) -> float:
