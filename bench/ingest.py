@@ -402,22 +402,24 @@ NOAA_CSV_FLOOR = (
 )
 NOAA_DLY_FLOOR = (
     "CREATE UNLOGGED TABLE floor_dly (line text)",
-    # One field per line: delimiter and quote are bytes no .dly holds.
-    "COPY floor_dly FROM STDIN (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
+    "COPY floor_dly FROM STDIN",  # one field per line: a .dly holds no tab or backslash
+    # The 31 day blocks of a line cut by one regular expression: the fastest
+    # way found (31 substr calls per line cost about 1.3 times as much).
     """CREATE TABLE floor_observation AS
-    SELECT station_id, make_date(year, month, day) AS obs_date,
+    SELECT substr(head, 1, 11) AS station_id,
+           make_date(substr(head, 12, 4)::int, substr(head, 16, 2)::int, day::int) AS obs_date,
            max(value) FILTER (WHERE element = 'TMAX')::smallint AS tmax_tenths_c,
            max(value) FILTER (WHERE element = 'TMIN')::smallint AS tmin_tenths_c,
            max(value) FILTER (WHERE element = 'PRCP') AS prcp_tenths_mm
-    FROM (SELECT substr(line, 1, 11) AS station_id, substr(line, 12, 4)::int AS year,
-                 substr(line, 16, 2)::int AS month, substr(line, 18, 4) AS element, line
-          FROM floor_dly) l
-    CROSS JOIN LATERAL generate_series(1, 31) AS day
-    CROSS JOIN LATERAL (SELECT substr(line, 14 + 8 * day, 5)::int AS value,
-                               substr(line, 20 + 8 * day, 1) AS q_flag) v
-    WHERE element IN ('TMAX', 'TMIN', 'PRCP') AND value <> -9999 AND q_flag = ' '
-      AND day <= extract(day FROM make_date(year, month, 1) + interval '1 month - 1 day')
-    GROUP BY station_id, year, month, day""",
+    FROM (SELECT substr(line, 1, 17) AS head, substr(line, 18, 4) AS element, line,
+                 extract(day FROM make_date(substr(line, 12, 4)::int, substr(line, 16, 2)::int,
+                                            1) + interval '1 month - 1 day') AS month_days
+          FROM floor_dly WHERE substr(line, 18, 4) IN ('TMAX', 'TMIN', 'PRCP')) l
+    CROSS JOIN LATERAL regexp_matches(substr(line, 22), '(.{5}).(.).', 'g')
+               WITH ORDINALITY AS m(block, day)
+    CROSS JOIN LATERAL (SELECT block[1]::int AS value, block[2] AS q_flag OFFSET 0) cell
+    WHERE value <> -9999 AND q_flag = ' ' AND day <= month_days
+    GROUP BY head, day""",
 )
 
 
