@@ -200,7 +200,7 @@ def stream_raw(
     result: FileResult,
     shard: Shard = WHOLE,
 ) -> Merged | None:
-    """Load one GHCN-Daily file parsed by PostgreSQL (:mod:`ingest_job.pivot`), as stream_file.
+    """Load one GHCN-Daily CSV parsed by PostgreSQL (:mod:`ingest_job.pivot`), as stream_file.
 
     ``parsed`` (the file's, not yet fed) gets the counts the database found.
     None when the database did not vouch for the file (a bad line, or bytes

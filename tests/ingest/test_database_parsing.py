@@ -1,4 +1,4 @@
-"""GHCN-Daily CSV and .dly parsed by PostgreSQL: the rows, counts and messages of their parsers.
+"""GHCN-Daily CSV parsed by PostgreSQL, .dly by Python: the rows, counts and messages of parsers.
 
 The Python parsers (ingest_job/formats) are the specification: a file the
 database parses must load exactly the rows they give, and a bad file must be
