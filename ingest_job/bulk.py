@@ -82,11 +82,17 @@ class BulkLoad:
         loads it after the batch, where its parser names its bad lines.
         """
         self.end_copy()
+        # A shard stages first: rows of another shard's stations must not
+        # reach the shared table, even for a moment (they would wait on that
+        # shard's uncommitted rows, then collide).
+        target = "stage_observation" if self.keyed else "observation"
         try:
             with self._conn.transaction():
-                pivoted = pivot.stage(self._conn, raw, chunks, target="observation")
+                pivoted = pivot.stage(self._conn, raw, chunks, target=target)
                 if pivoted is None or not self._fits(raw.name, pivoted.stations):
                     raise _LeftOut
+                if self.keyed:
+                    self._conn.execute(_FROM_STAGING)
         except (_LeftOut, psycopg.DataError):
             return False
         parsed = Parsed(raw.name, raw.format, "observation", rows=pivoted.rows,
@@ -112,6 +118,14 @@ class BulkLoad:
         if self._copying is not None:
             copying, self._copying, self._copy = self._copying, None, None
             copying.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+
+
+# A shard's staged file into the keyed table (staging is emptied for the next file).
+_FROM_STAGING = """
+WITH staged AS (DELETE FROM stage_observation RETURNING *)
+INSERT INTO observation (station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm)
+SELECT station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm FROM staged
+"""
 
 
 class _LeftOut(Exception):
