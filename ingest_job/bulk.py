@@ -93,7 +93,7 @@ class BulkLoad:
                     raise _LeftOut
                 if self.keyed:
                     self._conn.execute(_FROM_STAGING)
-        except (_LeftOut, psycopg.DataError):
+        except (_LeftOut, psycopg.DataError, psycopg.IntegrityError):
             return False
         parsed = Parsed(raw.name, raw.format, "observation", rows=pivoted.rows,
                         stations=pivoted.stations,

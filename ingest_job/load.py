@@ -216,9 +216,9 @@ def stream_raw(
             parsed.values_rejected_qc = pivoted.values_rejected_qc
             result.count(parsed)
             return _merge(conn, run_id, parsed, result, shard)
-    except (_Rollback, psycopg.DataError):
-        # DataError: a line COPY itself refused (not an integer, a field too
-        # many); the transaction is rolled back before the Python parser reads it.
+    except (_Rollback, psycopg.DataError, psycopg.IntegrityError):
+        # A line COPY or the statement refused (not an integer, a field too
+        # many, an impossible date): rolled back before the Python parser reads it.
         return None
 
 

@@ -63,8 +63,13 @@ WITH days AS MATERIALIZED (
     SELECT id, make_date(day::int / 10000, day::int / 100 % 100, day::int % 100), tmax, tmin, prcp
     FROM days WHERE coalesce(tmax, tmin, prcp) IS NOT NULL
 )
-SELECT count(*) FILTER (WHERE bad OR octet_length(id) NOT BETWEEN 1 AND 32 OR ascii(id) = 45
-                           OR id IS NULL OR octet_length(day) <> 8 OR day::int < 0 OR prcp < 0),
+SELECT count(*) FILTER (WHERE bad OR id IS NULL OR octet_length(id) NOT BETWEEN 1 AND 32
+                           OR ascii(id) = 45 OR day IS NULL OR octet_length(day) <> 8
+                           OR day::int < 0 OR prcp < 0
+                           -- A day without a row is a date all the same (make_date raises).
+                           OR (coalesce(tmax, tmin, prcp) IS NULL
+                               AND make_date(day::int / 10000, day::int / 100 % 100,
+                                             day::int % 100) IS NULL)),
        coalesce(sum(flagged), 0),
        count(*) FILTER (WHERE coalesce(tmax, tmin, prcp) IS NOT NULL),
        (SELECT coalesce(array_agg(id), '{}') FROM (SELECT DISTINCT id FROM days

@@ -99,6 +99,14 @@ BAD_FILES = {
         CSV_HEAD + "USZ00000005,20000101,PRCP,5,,,7\n",
         "USZ00000005.csv:2: expected 8 comma-separated fields, found 7",
     ),
+    "USZ00000010.csv": (
+        CSV_HEAD + "USZ00000010,20000101,TMAX,10,,,7,\nUSZ00000010,20000230,SNOW,0,,,7,\n",
+        "USZ00000010.csv:3: not a date (YYYYMMDD): '20000230'",
+    ),
+    "USZ00000011.csv": (
+        CSV_HEAD + "USZ00000011,20000101,TMAX,10,,,7,\nUSZ00000011,,TMAX,10,,,7,\n",
+        "USZ00000011.csv:3: not a date (YYYYMMDD): ''",
+    ),
     "USZ00000006.dly": (
         "USZ00000006200002PRCP" + "    5  7" * 29 + "    5  7-9999  7\n",
         "USZ00000006.dly:1: day 30 has a value but 2000-02 has 29 days",
