@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from ingest_job import ledger, stats
+from ingest_job import ledger, pivot, stats
 from ingest_job.formats.base import COLUMNS, Parsed, Table
+from ingest_job.formats.raw import RawFile
 from ingest_job.report import FileResult
 from ingest_job.shards import WHOLE, ForeignStations, Shard
 from warehouse.tracing import tracer
@@ -131,6 +132,7 @@ def prepare_session(conn: Connection) -> None:
     """Create this session's staging tables (once per connection)."""
     for statement in _STAGING:
         conn.execute(statement)
+    pivot.prepare_session(conn)
 
 
 def is_empty(conn: Connection) -> bool:
@@ -183,23 +185,62 @@ def stream_file(
             result.count(parsed)
             if not parsed.ok:
                 raise _Rollback
-            if parsed.table == "observation" and (others := shard.foreign(parsed.stations)):
-                raise ForeignStations(parsed.name, others)  # rolls back staging
-            if parsed.partial:
-                conn.execute(_COMBINE_STAGED)
-            row = conn.execute(_MERGE[parsed.table]).fetchone()
-            assert row is not None
-            inserted, updated = int(str(row[0])), int(str(row[1]))
-            if parsed.table == "observation" and inserted >= _ANALYZE_AFTER_ROWS:
-                analyze(conn)
-            station_years = 0
-            if parsed.table == "observation":
-                stats.recount_stations(conn, parsed.stations)
-                station_years = stats.recompute_touched(conn)
-            result.rows_inserted, result.rows_updated = inserted, updated
-            ledger.insert_file(conn, run_id, result)
+            return _merge(conn, run_id, parsed, result, shard)
     except _Rollback:
         return None
+
+
+def stream_raw(
+    conn: Connection,
+    run_id: int,
+    parsed: Parsed,
+    raw: RawFile,
+    chunks: Iterable[bytes],
+    *,
+    result: FileResult,
+    shard: Shard = WHOLE,
+) -> Merged | None:
+    """Load one GHCN-Daily CSV parsed by PostgreSQL (:mod:`ingest_job.pivot`), as stream_file.
+
+    ``parsed`` (the file's, not yet fed) gets the counts the database found.
+    None when the database did not vouch for the file (a bad line, or bytes
+    it reads differently): nothing was kept, and the caller gives the file to
+    its Python parser (:func:`stream_file`), which names the bad lines.
+    """
+    try:
+        with conn.transaction():
+            pivoted = pivot.stage(conn, raw, chunks)
+            if pivoted is None:
+                raise _Rollback
+            parsed.rows, parsed.stations = pivoted.rows, pivoted.stations
+            parsed.values_rejected_qc = pivoted.values_rejected_qc
+            result.count(parsed)
+            return _merge(conn, run_id, parsed, result, shard)
+    except (_Rollback, psycopg.DataError, psycopg.IntegrityError):
+        # A line COPY or the statement refused (not an integer, a field too
+        # many, an impossible date): rolled back before the Python parser reads it.
+        return None
+
+
+def _merge(
+    conn: Connection, run_id: int, parsed: Parsed, result: FileResult, shard: Shard
+) -> Merged:
+    """A clean file's staged rows into its table, its statistics and its ledger row."""
+    if parsed.table == "observation" and (others := shard.foreign(parsed.stations)):
+        raise ForeignStations(parsed.name, others)  # rolls back staging
+    if parsed.partial:
+        conn.execute(_COMBINE_STAGED)
+    row = conn.execute(_MERGE[parsed.table]).fetchone()
+    assert row is not None
+    inserted, updated = int(str(row[0])), int(str(row[1]))
+    if parsed.table == "observation" and inserted >= _ANALYZE_AFTER_ROWS:
+        analyze(conn)
+    station_years = 0
+    if parsed.table == "observation":
+        stats.recount_stations(conn, parsed.stations)
+        station_years = stats.recompute_touched(conn)
+    result.rows_inserted, result.rows_updated = inserted, updated
+    ledger.insert_file(conn, run_id, result)
     return Merged(inserted, updated, station_years)
 
 

@@ -17,6 +17,7 @@ import psycopg
 from ingest_job import bulk, formats, ledger, load, metrics, shards, stats
 from ingest_job import sources as sources_module
 from ingest_job.formats import Parsed, UnrecognisedFile
+from ingest_job.formats.raw import raw_file
 from ingest_job.progress import Progress
 from ingest_job.report import FileResult, RunReport
 from ingest_job.shards import WHOLE, ForeignStations, Shard
@@ -223,7 +224,9 @@ class Run:
             self.known = ledger.known_files(self.conn, [f.uri for f in files])
         try:
             pending = files
-            if len(files) > 1 and empty:
+            # A single GHCN-Daily CSV is a first load worth a bulk one too (it is
+            # parsed in PostgreSQL straight into the table, whatever its size).
+            if empty and (len(files) > 1 or _parsed_in_database(files[0])):
                 try:
                     pending = self._bulk(files)
                 except bulk.BulkUnavailable as exc:
@@ -267,6 +270,10 @@ class Run:
                         "stopped by a signal (SIGTERM): the first load was rolled back, "
                         "no file of it is loaded"
                     )
+                if _parsed_in_database(file):
+                    if not self._bulk_raw(batch, file):
+                        later.append(file)  # not vouched for: its parser reads it after
+                    continue
                 if file.size > self.settings.ingest_buffer_bytes:
                     later.append(file)  # too big to hold: streamed through staging
                     continue
@@ -288,6 +295,30 @@ class Run:
         return later
 
     @tracing.traced("ingest.file")
+    def _bulk_raw(self, batch: bulk.BulkLoad, file: sources_module.SourceFile) -> bool:
+        """A GHCN-Daily CSV of a first load, parsed by PostgreSQL; False: load it after."""
+        tracing.annotate(**{"ingest.file.uri": file.uri, "ingest.file.bytes": file.size})
+        result = FileResult.failed(file.uri, file.size)
+        try:
+            if self._settled_unread(file, result):
+                self._done(result)
+                return True
+            result.checksum = file.checksum()
+            if self._settled(file, result):
+                self._done(result)
+                return True
+            opened = _open(file, result)
+            raw = raw_file(opened[0]) if opened is not None else None
+            if opened is None or raw is None:
+                return False
+            result.status = "loaded"  # counted once the transaction has committed
+            return batch.add_raw(raw, opened[1], result)
+        except sources_module.ReadFailed as exc:
+            result.not_loaded("failed", exc.message)
+            self._done(result)
+            return True
+
+    @tracing.traced("ingest.file")
     def _load_one(self, file: sources_module.SourceFile) -> None:
         tracing.annotate(**{"ingest.file.uri": file.uri, "ingest.file.bytes": file.size})
         if _stop.is_set():
@@ -301,26 +332,45 @@ class Run:
                 if not self._settled(file, result):
                     opened = _open(file, result)
                     if opened is not None:
-                        self._stream(*opened, result)
+                        self._stream(file, *opened, result)
             except sources_module.ReadFailed as exc:
                 result.not_loaded("failed", exc.message)
         self._done(result)
 
     def _stream(
-        self, parser: formats.LineParser, chunks: Iterator[bytes], result: FileResult
+        self,
+        file: sources_module.SourceFile,
+        parser: formats.LineParser,
+        chunks: Iterator[bytes],
+        result: FileResult,
     ) -> None:
-        """Parse and load one file in one transaction, block by block."""
+        """Parse and load one file in one transaction, block by block.
+
+        GHCN-Daily CSV files are parsed by PostgreSQL; one it does not vouch
+        for is read again by its Python parser, which names the bad lines.
+        """
         parsed = parser.result
         result.status = "loaded"
         try:
-            merged = load.stream_file(
-                self.conn,
-                self.run_id,
-                parsed,
-                formats.payloads(parser, chunks),
-                result,
-                shard=self.shard,
-            )
+            merged = None
+            if (raw := raw_file(parser)) is not None:
+                merged = load.stream_raw(
+                    self.conn, self.run_id, parsed, raw, chunks, result=result, shard=self.shard
+                )
+                if merged is None and (opened := _open(file, result)) is not None:
+                    log.debug("parsed line by line (not vouched for by the database)",
+                              extra={"uri": file.uri})  # fmt: skip
+                    parser, chunks = opened
+                    parsed = parser.result
+            if merged is None:
+                merged = load.stream_file(
+                    self.conn,
+                    self.run_id,
+                    parsed,
+                    formats.payloads(parser, chunks),
+                    result,
+                    shard=self.shard,
+                )
         except ForeignStations as exc:
             result.not_loaded("rejected", exc.message)
             return
@@ -445,6 +495,11 @@ def _open(
         return None
     result.format = parser.result.format
     return parser, itertools.chain([first], chunks)
+
+
+def _parsed_in_database(file: sources_module.SourceFile) -> bool:
+    """Whether the file's name makes it a GHCN-Daily CSV (formats/raw.py)."""
+    return file.uri.rpartition(".")[2].lower() == "csv"
 
 
 def _in_shard(file: sources_module.SourceFile, shard: Shard) -> bool:

@@ -166,7 +166,7 @@ def blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[i
     """
     carry = b""
     number = 1
-    chunks = _without_bom(chunks)
+    chunks = without_bom(chunks)
     for chunk in chunks:
         if not chunk:
             continue
@@ -184,7 +184,8 @@ def blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[i
         yield number, carry
 
 
-def _without_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
+def without_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks without a UTF-8 byte order mark opening the first of them."""
     stream = iter(chunks)
     head = b""
     for chunk in stream:  # the first chunks may be shorter than the mark
