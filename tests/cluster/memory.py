@@ -20,7 +20,11 @@ def _rss_kib(pid: int) -> int:
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (children first listed deepest)."""
     out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # it exited meanwhile: nothing below it any more
+        return out
+    for task in tasks:
         try:
             children = [int(c) for c in (task / "children").read_text().split()]
         except OSError:
