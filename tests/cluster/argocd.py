@@ -76,14 +76,3 @@ def wait_ready(kube: Kube) -> None:
     for workload in WORKLOADS:
         kube.kubectl("rollout", "status", workload, "-n", NAMESPACE, "--timeout=300s")
 
-
-def pods(kube: Kube) -> dict[str, dict[str, Any]]:
-    """Argo CD's pods by name: phase and each container's image."""
-    found = kube.get("pods", "-n", NAMESPACE)["items"]
-    return {
-        p["metadata"]["name"]: {
-            "phase": p["status"].get("phase"),
-            "images": [c["image"] for c in p["spec"]["containers"]],
-        }
-        for p in found
-    }
