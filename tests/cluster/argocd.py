@@ -75,4 +75,3 @@ def wait_ready(kube: Kube) -> None:
     """Wait until every workload of the install has rolled out."""
     for workload in WORKLOADS:
         kube.kubectl("rollout", "status", workload, "-n", NAMESPACE, "--timeout=300s")
-
