@@ -11,7 +11,7 @@ DATA   ?=
 SEED   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools cluster-tools cluster-test run test lint format docs lock clean kind-up kind-deploy kind-test kind-down
+.PHONY: help venv tools cluster-tools cluster-test run test lint format docs lock clean kind-up kind-deploy kind-test kind-e2e kind-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,8 +46,9 @@ test: $(DEV_STAMP) tools cluster-tools ## lint, type-check and run every test (w
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest --ignore=tests/cluster $(PYTEST_ARGS)
 	$(BIN)/python -m tests.cluster.launch $(CLUSTER_PYTEST_ARGS)
+	WW_CLUSTER=kind $(BIN)/python -m tests.cluster.launch $(CLUSTER_PYTEST_ARGS)
 
-cluster-tools: ## build (or find cached) Kubernetes, kube-proxy, etcd, Argo CD, ESO, kube-network-policies and the pause image
+cluster-tools: ## build (or find cached) Kubernetes, etcd, Argo CD, ESO, CoreDNS, kube-router, kind, ... (scripts/cluster/build.py)
 	$(PYTHON) -m scripts.cluster.build
 
 cluster-test: $(DEV_STAMP) tools cluster-tools ## only the GitOps cluster tests (tests/cluster; root or passwordless sudo)
@@ -81,7 +82,10 @@ kind-up: ## create the local kind cluster (needs Docker and kind)
 kind-deploy: $(DEV_STAMP) tools ## build the image, run PostgreSQL and the chart on kind, one ingest Job, query the API
 	scripts/kind/deploy.sh
 
-kind-test: $(DEV_STAMP) ## tests/e2e on the kind cluster, then tests/cluster on a kind cluster of its own
+kind-test: $(DEV_STAMP) tools cluster-tools ## the GitOps cluster tests on a kind cluster of their own, in a dockerd of their own (root or passwordless sudo)
+	WW_CLUSTER=kind $(BIN)/python -m tests.cluster.launch -v $(CLUSTER_PYTEST_ARGS)
+
+kind-e2e: $(DEV_STAMP) ## tests/e2e against the kind cluster of make kind-up and kind-deploy (your Docker)
 	scripts/kind/test.sh
 
 kind-down: ## delete the kind cluster

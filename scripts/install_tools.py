@@ -71,6 +71,9 @@ DEBIAN = {
     "git": "git",
     "gcc": "gcc",
     "/usr/lib/cni/bridge": "containernetworking-plugins",
+    # The same tests on kind (make kind-test, and make test): the kind node runs
+    # in a dockerd of the run's own.
+    "dockerd": "docker.io",
     # The /explore page's browser tests (tests/explore): Chromium and its WebDriver.
     "chromium": "chromium",
     "chromedriver": "chromium-driver",

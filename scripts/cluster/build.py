@@ -37,6 +37,10 @@ CRANE = "v0.22.1"
 ARGOCD_HELM = "v3.18.4"
 # Only its CRDs (ServiceMonitor, PrometheusRule) are used, from the module zip.
 PROMETHEUS_OPERATOR = "v0.85.0"
+# The kind path (``make kind-test``): kind itself, and the node's crictl (the
+# CRI tool kind's node images carry, at the Kubernetes minor it serves).
+KIND = "v0.33.0"
+CRICTL = "v1.34.0"
 
 K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
 ARGOCD_NAMES = (
@@ -73,6 +77,22 @@ def kubernetes() -> Path:
 def kube_proxy() -> Path:
     """kube-proxy (its own cache entry: the four above are cached without it)."""
     return _kubernetes("kube-proxy", ("kube-proxy",))
+
+
+def kubeadm() -> Path:
+    """kubeadm and kubectl, which a kind node runs (the no-Docker path needs neither)."""
+    return _kubernetes("kubeadm", ("kubeadm", "kubectl"))
+
+
+def kind() -> Path:
+    """kind (the module's root package is its main)."""
+    return build("kind", KIND, "sigs.k8s.io/kind", ["sigs.k8s.io/kind"])
+
+
+def crictl() -> Path:
+    """crictl, for the kind node image (kind's own images carry it)."""
+    module = "sigs.k8s.io/cri-tools"
+    return build("crictl", CRICTL, module, [f"{module}/cmd/crictl"])
 
 
 def etcd() -> Path:
@@ -172,6 +192,9 @@ BUILDS: dict[str, Callable[[], Path]] = {
     "crane": crane,
     "argocd-helm": argocd_helm,
     "pause": pause_image,
+    "kind": kind,
+    "crictl": crictl,
+    "kubeadm": kubeadm,
 }
 
 

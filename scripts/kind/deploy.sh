@@ -88,4 +88,4 @@ curl --silent --show-error --fail "http://127.0.0.1:$LOCAL_PORT/readyz"
 echo
 curl --silent --show-error --fail "http://127.0.0.1:$LOCAL_PORT/api/stations?limit=5"
 echo
-log "deployed: make kind-test checks it, make kind-down removes the cluster"
+log "deployed: make kind-e2e checks it, make kind-down removes the cluster"

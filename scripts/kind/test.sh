@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# make kind-test: the end-to-end tests (tests/e2e) against the kind cluster of
-# make kind-up/kind-deploy, then the GitOps cluster tests (tests/cluster) on a
-# kind cluster of their own (WW_CLUSTER=kind: Argo CD and External Secrets from
-# their upstream releases; root is needed for a route to the pod network).
+# make kind-e2e: the end-to-end tests (tests/e2e) against the kind cluster of
+# make kind-up/kind-deploy, on your own Docker. (make kind-test runs the GitOps
+# cluster tests on a kind cluster of their own: tests/cluster/kind.py.)
 # shellcheck source=scripts/kind/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -13,5 +12,4 @@ export KIND_CLUSTER="$CLUSTER" KIND_NAMESPACE="$NAMESPACE" KIND_RELEASE="$RELEAS
 export WEATHER_WAREHOUSE_E2E_CONTEXT="$CONTEXT"
 # Without a cluster the e2e tests skip; here a skip would hide a broken cluster.
 export WEATHER_WAREHOUSE_E2E_REQUIRED=1
-"$REPO/.venv/bin/python" -m pytest "$REPO/tests/e2e" -m e2e --no-header -v "$@"
-WW_CLUSTER=kind exec "$REPO/.venv/bin/python" -m pytest "$REPO/tests/cluster" --no-header -v "$@"
+exec "$REPO/.venv/bin/python" -m pytest "$REPO/tests/e2e" -m e2e --no-header -v "$@"

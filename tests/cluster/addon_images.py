@@ -33,20 +33,25 @@ DOCKER_BASE = "docker.io/library/debian:bookworm-slim"
 
 @dataclass(frozen=True)
 class AddonImage:
-    """One image: its Containerfile's stem, its name in the registry, its build context."""
+    """One image: its name, its name in the registry, its build context."""
 
     name: str
     repository: str  # below the registry, e.g. "argoproj/argocd"
     tag: str
-    context: dict[str, Path]  # file name in the build context → where it comes from
+    # name in the build context → the file or folder it is copied from, or its text
+    context: dict[str, Path | str]
+    recipe: str = ""  # the Containerfile's stem, when it is not the name
+    args: tuple[tuple[str, str], ...] = ()  # build arguments besides BASE_IMAGE
 
     @property
     def containerfile(self) -> Path:
-        return CONTAINERFILES / f"{self.name}.Containerfile"
+        return CONTAINERFILES / f"{self.recipe or self.name}.Containerfile"
 
     def layout(self) -> Path:
-        """The cached OCI layout: the version and the Containerfile's hash in its name."""
-        digest = hashlib.sha256(self.containerfile.read_bytes()).hexdigest()[:12]
+        """The cached OCI layout: the version, the Containerfile's and the arguments' hash."""
+        recipe = self.containerfile.read_bytes() + repr(self.args).encode()
+        recipe += repr(sorted(v for v in self.context.values() if isinstance(v, str))).encode()
+        digest = hashlib.sha256(recipe).hexdigest()[:12]
         return LAYOUTS / f"{self.name}-{self.tag}-{digest}"
 
 
@@ -79,15 +84,26 @@ def addons(argocd_module: Path) -> list[AddonImage]:
     ]
 
 
+def _place(source: Path | str, target: Path) -> None:
+    """Copy a file (made executable) or a folder into the context, or write a text."""
+    if isinstance(source, str):
+        target.write_text(source)
+    elif source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copy2(source, target)
+        target.chmod(0o755)
+
+
 def _build(builder: Engine, base: str, image: AddonImage, layout: Path) -> None:
     tag = f"localhost/{image.repository}:{image.tag}"
     with tempfile.TemporaryDirectory(prefix="ww-addon-") as folder:
         context = Path(folder)
         for name, source in image.context.items():
-            shutil.copy2(source, context / name)
-            (context / name).chmod(0o755)
+            _place(source, context / name)
         shutil.copy(image.containerfile, context / "Containerfile")
-        builder.run("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
+        args = [f"--build-arg={k}={v}" for k, v in (("BASE_IMAGE", base), *image.args)]
+        builder.run("build", "--network", "host", *args,
                     "--file", str(context / "Containerfile"), "--tag", tag, str(context),
                     timeout=900)  # fmt: skip
     partial = layout.with_name(layout.name + ".partial")
@@ -103,9 +119,8 @@ def _build(builder: Engine, base: str, image: AddonImage, layout: Path) -> None:
     partial.rename(layout)
 
 
-def build_all(argocd_module: Path) -> dict[str, Path]:
+def build_all(images: list[AddonImage]) -> dict[str, Path]:
     """Build the images not yet cached; name → what :func:`tests.cluster.registry.push` takes."""
-    images = addons(argocd_module)
     missing = [image for image in images if not image.layout().exists()]
     if missing:
         builder = engine()
@@ -121,6 +136,6 @@ def _pushable(layout: Path) -> Path:
     return archive if archive.exists() else layout
 
 
-def references(registry: str, argocd_module: Path) -> dict[str, str]:
+def references(registry: str, images: list[AddonImage]) -> dict[str, str]:
     """name → the image reference the node pulls, in ``registry``."""
-    return {i.name: f"{registry}/{i.repository}:{i.tag}" for i in addons(argocd_module)}
+    return {i.name: f"{registry}/{i.repository}:{i.tag}" for i in images}

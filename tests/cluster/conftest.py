@@ -1,9 +1,10 @@
 """One cluster for the whole module (bringing one up is the slow part).
 
-``WW_CLUSTER=kind`` uses a kind cluster (``make kind-test``); otherwise the
-no-Docker cluster of :mod:`tests.cluster.nodocker` is started here, inside the
-network namespace that :mod:`tests.cluster.launch` made and started pytest in
-(``make cluster-test``, and ``make test``).
+The cluster is started here, inside the network namespace that
+:mod:`tests.cluster.launch` made and started pytest in: the no-Docker cluster
+of :mod:`tests.cluster.nodocker` (``make cluster-test``, and ``make test``), or
+with ``WW_CLUSTER=kind`` a kind cluster (:mod:`tests.cluster.kind`,
+``make kind-test``).
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ def _unavailable(why: str) -> None:
 @pytest.fixture(scope="module")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     timings = Timings()
+    if why := os.environ.get(UNAVAILABLE_ENV):
+        _unavailable(why)
+    launched = environment()
+    if launched is None:
+        _unavailable("tests/cluster runs inside its cluster's namespace: make cluster-test")
+        return
     if os.environ.get("WW_CLUSTER") == "kind":
         from tests.cluster import kind
 
-        with kind.running(timings) as found:
+        with kind.running(*launched, timings) as found:
             yield found
     else:
-        if why := os.environ.get(UNAVAILABLE_ENV):
-            _unavailable(why)
-        launched = environment()
-        if launched is None:
-            _unavailable("tests/cluster runs inside its cluster's namespace: make cluster-test")
-            return
         from tests.cluster import nodocker
 
         with nodocker.running(*launched, timings) as found:

@@ -125,15 +125,18 @@ def dev_delivery(tag: str, digest: str, db_host: str, aws_endpoint: str) -> Call
 
 
 def kind_delivery(
-    tag: str, db_host: str, aws_endpoint: str, lb_cidr: str
+    tag: str, digest: str, db_host: str, aws_endpoint: str, lb_cidr: str
 ) -> Callable[[Path], None]:
-    """Dev's values on kind: the image ``kind load`` put on the node (by tag: it has
-    no registry digest), this machine's addresses, and the Docker network as
-    the load balancer's CIDR (the tests reach the API from there)."""
+    """Dev's values on kind: as :func:`dev_delivery`, and the Docker network as the
+    load balancer's CIDR (the tests reach the API from the network's gateway,
+    not from the node as on the no-Docker path)."""
+    deliver = dev_delivery(tag, digest, db_host, aws_endpoint)
 
     def edit(data: dict[str, Any]) -> None:
-        data["image"].update(tag=tag, digest="", pullPolicy="Never")
-        _machine_values(data, db_host, aws_endpoint)
         data["networkPolicy"]["loadBalancerCIDRs"] = [lb_cidr]
 
-    return lambda work: edit_yaml(work / DEV_VALUES, edit)
+    def both(work: Path) -> None:
+        deliver(work)
+        edit_yaml(work / DEV_VALUES, edit)
+
+    return both

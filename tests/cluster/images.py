@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.cluster import node
@@ -30,12 +31,17 @@ def app_archive(base: Path) -> Path:
 
 
 def import_all(base: Path, pause: Path, app: Path) -> str:
-    """Import both images; the app image's manifest digest."""
-    for archive in (pause, app):
-        node.ctr(base, "images", "import", str(archive))
+    """Import both images into the no-Docker node; the app image's manifest digest."""
+    node.ctr(base, "images", "import", str(pause))
+    return import_app(lambda *args: node.ctr(base, *args), str(app))
+
+
+def import_app(ctr: Callable[..., str], archive: str) -> str:
+    """Import the app's image with ``ctr`` (namespace k8s.io); its manifest digest."""
+    ctr("images", "import", archive)
     name = f"{APP_REPOSITORY}:{APP_TAG}"
-    digest = node.image_digest(base, name)
+    digest = node.image_digest(ctr("images", "ls"), name)
     # The pods name it by digest (dev's values pin one), as a registry pull would
     # have recorded it; ctr's own --digests option names it import-<date>@... instead.
-    node.ctr(base, "images", "tag", name, f"{APP_REPOSITORY}@{digest}")
+    ctr("images", "tag", name, f"{APP_REPOSITORY}@{digest}")
     return digest

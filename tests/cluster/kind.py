@@ -1,268 +1,256 @@
-"""The same cluster tests on kind (``make kind-test``), where Docker and kind exist.
+"""The same cluster tests on a kind cluster (``make kind-test``), on this machine.
 
-Upstream releases of the same versions replace the local builds: Argo CD's
-``core-install.yaml`` (v3.2.11) and the External Secrets Helm chart (0.16.2),
-installed by the same functions as on the no-Docker path
-(:func:`tests.cluster.argocd.install`, :func:`tests.cluster.eso.install`) with
-upstream's images; kindnet enforces the NetworkPolicies. PostgreSQL (with TLS), moto
-(on port 443) and the git daemon run as containers on kind's Docker network,
-outside the cluster as on the no-Docker path; the test process reaches pod IPs
-through a route to the pod CIDR via the node (root is needed for it, as for
-the no-Docker path's namespace). Needs internet access for the images.
+The launcher (:mod:`tests.cluster.launch`) makes the same network namespace as
+for the no-Docker cluster and starts the tests in it. Here, inside it:
+
+- ``dockerd`` (Debian's) runs with its own data and exec roots under the run's
+  folder, its bridges and iptables rules in this namespace only, and a runc
+  wrapper as its default runtime (``scripts/kind/runc-without-sys-resource``:
+  this machine cannot grant CAP_SYS_RESOURCE to a privileged container);
+- the run's registry serves the node image, the images kubeadm runs (pulled as
+  ``registry.k8s.io/...`` through a mirror entry) and the add-ons' images,
+  all built here (:mod:`tests.cluster.kindnode`);
+- ``kind create cluster`` makes one node on a Docker network of a fixed
+  subnet; kube-proxy is kubeadm's DaemonSet; kube-router enforces
+  NetworkPolicies inside the node, as on the no-Docker path;
+- PostgreSQL (on the database host), moto, the git daemon, CoreDNS, External
+  Secrets and Argo CD are the no-Docker path's own, installed the same way
+  (:func:`tests.cluster.nodocker.install_addons`): the tests cannot tell the
+  two clusters apart.
+
+Only how the node is made and how the app's image reaches it differ.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import secrets
+import os
 import shutil
 import subprocess
-import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
 from scripts.cluster import build
-from tests.cluster import argocd, audit, deploy, eso, gitrepo, images, pki
+from scripts.root import as_root, run_as_root
+from tests.cluster import (
+    deploy,
+    eso,
+    gitrepo,
+    images,
+    kindnode,
+    memory,
+    netns,
+    nodocker,
+    pki,
+    registry,
+    services,
+)
 from tests.cluster.kube import Kube
-from tests.cluster.processes import wait_for
+from tests.cluster.processes import Supervisor, wait_for
 from tests.cluster.timings import Timings
 from tests.tools import REPO
 
 NAME = "ww-gitops"
-POD_CIDR = "10.244.0.0/16"
-GITHUB = "https://raw.githubusercontent.com"
-ARGOCD_INSTALL = f"{GITHUB}/argoproj/argo-cd/{build.ARGOCD}/manifests/core-install.yaml"
-PROM_CRDS = (
-    f"{GITHUB}/prometheus-operator/prometheus-operator/{build.PROMETHEUS_OPERATOR}"
-    "/example/prometheus-operator-crd"
-)
-ESO_CHART = "https://charts.external-secrets.io"
-# What the add-ons' pods run here: upstream's images of the pinned versions
-# (kind's own CoreDNS, at the version kind v0.33 ships).
-UPSTREAM_IMAGES = {
-    "argocd": f"quay.io/argoproj/argocd:{build.ARGOCD}",
-    "redis": "public.ecr.aws/docker/library/redis:8.2.2-alpine",
-    "external-secrets": f"oci.external-secrets.io/external-secrets/external-secrets:{build.ESO}",
-    "coredns": "registry.k8s.io/coredns/coredns:v1.12.1",
-}
-IMAGES = {
-    "postgres": "postgres:16-bookworm",
-    "moto": "motoserver/moto:5.1.4",
-    "git": "alpine/git:2.47.2",
-}
+NETWORK = "kind"  # kind uses a Docker network of this name when it exists
+NETWORK_CIDR = "172.30.0.0/24"
+NETWORK_GATEWAY = "172.30.0.1"
+RUNC_WRAPPER = REPO / "scripts" / "kind" / "runc-without-sys-resource"
+# Debian's docker client (the daemon's version), whatever else the PATH holds.
+SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def _run(*argv: str, stdin: str | None = None) -> str:
-    result = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {result.stderr.strip()[-2000:]}")
-    return result.stdout.strip()
+def _dockerd() -> str:
+    found = shutil.which("dockerd", path=SYSTEM_PATH)
+    if found is None:
+        raise RuntimeError("dockerd is needed for WW_CLUSTER=kind: make tools installs docker.io")
+    return found
 
 
-def _container(name: str, *argv: str) -> str:
-    """Start a container on kind's network; its IP address."""
-    _run("docker", "run", "-d", "--name", f"{NAME}-{name}", "--network", "kind", *argv)
-    inspect = _run("docker", "inspect", f"{NAME}-{name}")
-    return str(json.loads(inspect)[0]["NetworkSettings"]["Networks"]["kind"]["IPAddress"])
+class Docker:
+    """The run's own dockerd: its socket, and docker and kind run as root against it."""
+
+    def __init__(self, base: Path) -> None:
+        self.root = base / "docker"
+        self.socket = self.root / "docker.sock"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"DOCKER_HOST": f"unix://{self.socket}", "PATH": SYSTEM_PATH}
+
+    def run(self, *argv: str, timeout: float = 600) -> str:
+        """``argv`` as root with DOCKER_HOST set; its standard output."""
+        result = subprocess.run(as_root(argv, self.env), capture_output=True, text=True,
+                                timeout=timeout, check=False)  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)}: {result.stderr.strip()[-3000:]}")
+        return result.stdout
+
+    def start(self, sup: Supervisor) -> None:
+        """dockerd in this namespace, pulling from the run's registry over plain HTTP."""
+        self.root.mkdir()
+        sup.start("dockerd", [
+            _dockerd(), "--data-root", str(self.root / "data"),
+            "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "dockerd.pid"),
+            "-H", f"unix://{self.socket}", "--insecure-registry", registry.ADDRESS,
+            "--add-runtime", f"ww-runc={RUNC_WRAPPER}", "--default-runtime", "ww-runc",
+            "--storage-driver", "overlay2", "--exec-opt", "native.cgroupdriver=cgroupfs",
+        ], env={"PATH": SYSTEM_PATH}, root=True)  # fmt: skip
+        wait_for(self._answers, "dockerd", timeout=60, supervisor=sup)
+
+    def _answers(self) -> bool:
+        try:
+            self.run("docker", "version", timeout=10)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return False
+        return True
+
+    def node_ip(self, container: str) -> str:
+        inspect = json.loads(self.run("docker", "inspect", container))
+        return str(inspect[0]["NetworkSettings"]["Networks"][NETWORK]["IPAddress"])
 
 
-def _postgres(base: Path) -> tuple[str, str]:
-    keys = pki.create(base / "pki", "127.0.0.1")
-    password = secrets.token_urlsafe(16)
-    ip = _container(
-        "postgres",
-        "-e",
-        f"POSTGRES_PASSWORD={password}",
-        "-v",
-        f"{keys.folder}:/tls:ro",
-        "--user",
-        "0",
-        IMAGES["postgres"],
-        "sh",
-        "-c",
-        "cp /tls/apiserver.crt /tls/apiserver.key /tmp/ && chown postgres /tmp/apiserver.* && "
-        "chmod 600 /tmp/apiserver.key && exec docker-entrypoint.sh postgres -c ssl=on "
-        "-c ssl_cert_file=/tmp/apiserver.crt -c ssl_key_file=/tmp/apiserver.key",
-    )
-    url = f"postgresql://postgres:{password}@{ip}:5432/postgres"
-    import psycopg
-
-    wait_for(lambda: psycopg.connect(url, connect_timeout=2).close() or True, "PostgreSQL", 120)
-    return ip, url
+def _push_all(crane: Path, archives: dict[str, Path], refs: dict[str, str]) -> None:
+    for name, archive in archives.items():
+        registry.push(crane, archive, refs[name])
 
 
-def _app_image(base: Path) -> str:
-    """docker build, kind load; the reference the pods run."""
-    name = f"{images.APP_REPOSITORY}:{images.APP_TAG}"
-    _run("docker", "build", "-t", name, str(REPO))
-    _run("kind", "load", "docker-image", "--name", NAME, name)
-    return name
+def _create(docker: Docker, base: Path, node_image: str) -> Kube:
+    """kind create cluster; the kubeconfig (readable by the tests) as a Kube."""
+    docker.run("docker", "pull", node_image)
+    config = kindnode.config(base, registry.ADDRESS, deploy.NAMESPACE)
+    kubeconfig = base / "kubeconfig"
+    kind = build.kind() / "kind"
+    docker.run(str(kind), "create", "cluster", "--name", NAME, "--image", node_image,
+               "--config", str(config), "--kubeconfig", str(kubeconfig), "--wait", "180s",
+               timeout=600)  # fmt: skip
+    run_as_root("chown", f"{os.getuid()}:{os.getgid()}", str(kubeconfig))
+    return Kube(kubeconfig)
 
 
-def _install_eso(kube: Kube, aws: str) -> None:
-    chart = ["external-secrets", "--repo", ESO_CHART, "--version", build.ESO.lstrip("v")]
-    eso.install(kube, chart, eso.values(None, aws))
+def _enforce_policies(docker: Docker) -> None:
+    """kube-router as the NetworkPolicy enforcer, inside the node (as on the no-Docker path)."""
+    docker.run("docker", "exec", "-d", kindnode.NODE_NAME, "sh", "-c",
+               "exec kube-router --kubeconfig=/etc/kubernetes/admin.conf --run-firewall=true "
+               "--run-router=false --run-service-proxy=false "
+               f"--hostname-override={kindnode.NODE_NAME} --enable-cni=false "
+               "--health-port=20244 >/ww/kube-router.log 2>&1")  # fmt: skip
 
 
-def _install_argocd(kube: Kube) -> None:
-    with urllib.request.urlopen(ARGOCD_INSTALL, timeout=60) as response:
-        objects = [d for d in yaml.safe_load_all(response.read()) if d]
-    argocd.install(kube, objects)
-    argocd.wait_ready(kube)
+def _import_app(docker: Docker, base: Path, archive: Path) -> str:
+    """The app's image into the node's containerd, named by digest; the digest."""
+    shutil.copy(archive, base / "share" / "app-image.tar")
+
+    def ctr(*args: str) -> str:
+        return docker.run("docker", "exec", kindnode.NODE_NAME, "ctr", "-n", "k8s.io", *args)
+
+    return images.import_app(ctr, "/ww/app-image.tar")
 
 
-AUDIT_IN_NODE = "/var/log/kubernetes/audit"
-POLICY_IN_NODE = "/etc/kubernetes/audit-policy"
-
-
-def _cluster_config(base: Path) -> Path:
-    """kind's cluster config: the API server writes the same audit log as on the
-    no-Docker path, into a folder of ``base`` mounted into the node."""
-    audit.write_policy(base / "audit-policy", deploy.NAMESPACE)
-    (base / "audit").mkdir(exist_ok=True)
-    patch = {
-        "kind": "ClusterConfiguration",
-        "apiServer": {
-            "extraArgs": {
-                "audit-log-path": f"{AUDIT_IN_NODE}/audit.log",
-                "audit-policy-file": f"{POLICY_IN_NODE}/audit-policy.yaml",
-                "audit-log-format": "json",
-                "audit-log-mode": "blocking",
-            },
-            "extraVolumes": [
-                {"name": "audit-policy", "hostPath": POLICY_IN_NODE,
-                 "mountPath": POLICY_IN_NODE, "readOnly": True, "pathType": "Directory"},
-                {"name": "audit-log", "hostPath": AUDIT_IN_NODE,
-                 "mountPath": AUDIT_IN_NODE, "readOnly": False, "pathType": "DirectoryOrCreate"},
-            ],
-        },
-    }  # fmt: skip
-    config = {
-        "kind": "Cluster",
-        "apiVersion": "kind.x-k8s.io/v1alpha4",
-        "nodes": [
-            {
-                "role": "control-plane",
-                "kubeadmConfigPatches": [yaml.safe_dump(patch)],
-                "extraMounts": [
-                    {"hostPath": str(base / "audit-policy"), "containerPath": POLICY_IN_NODE,
-                     "readOnly": True},
-                    {"hostPath": str(base / "audit"), "containerPath": AUDIT_IN_NODE},
-                ],
-            }
-        ],
-    }  # fmt: skip
-    path = base / "kind.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+def _api_server(kube: Kube, node_ip: str, base: Path) -> tuple[str, Path, str]:
+    """The API server at the node's address, its CA file and a token for Prometheus."""
+    config = yaml.safe_load(kube.kubeconfig.read_text())["clusters"][0]["cluster"]
+    ca = base / "ca.crt"
+    ca.write_bytes(base64.b64decode(config["certificate-authority-data"]))
+    kube.kubectl("create", "serviceaccount", "prometheus", "-n", "default")
+    kube.kubectl("create", "clusterrolebinding", "prometheus-view", "--clusterrole=view",
+                 "--serviceaccount=default:prometheus")  # fmt: skip
+    token = kube.kubectl("create", "token", "prometheus", "-n", "default",
+                         "--duration=2h").strip()  # fmt: skip
+    return f"https://{node_ip}:6443", ca, token
 
 
 @contextmanager
-def running(timings: Timings) -> Iterator[deploy.Cluster]:
-    for tool in ("docker", "kind", "helm"):
-        if shutil.which(tool) is None:
-            raise RuntimeError(f"{tool} is needed for WW_CLUSTER=kind")
-    base = Path(tempfile.mkdtemp(prefix="wwk-"))
-    kubeconfig = base / "kubeconfig"
-    started = time.monotonic()
-    route = False
+def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
+    """Bring a kind cluster and its surroundings up under ``base``; always tear down."""
+    bins, modules, addons, app_archive = nodocker.prepared(base)
+    sup = Supervisor(base / "logs")
+    docker = Docker(base)
+    # The node is a container: its processes descend from dockerd's shims.
+    shims = str(docker.root / "exec" / "containerd" / "containerd.sock")
+    sampler = memory.PeakSampler(lambda: [p.pid for _, p in sup.started] + memory.shims(shims))
+    sampler.start()
+    pool = ThreadPoolExecutor(max_workers=1)
+    created = False
     try:
-        _run(
-            "kind",
-            "create",
-            "cluster",
-            "--name",
-            NAME,
-            "--kubeconfig",
-            str(kubeconfig),
-            "--config",
-            str(_cluster_config(base)),
-            "--wait",
-            "120s",
+        started = time.monotonic()
+        keys = pki.create(base / "pki", netns.NODE_IP)
+        database = services.start_postgres(
+            sup, ns.database_host, base, keys.server_cert, keys.server_key
         )
-        kube = Kube(kubeconfig)
-        node_ip = json.loads(_run("docker", "inspect", f"{NAME}-control-plane"))[0][
-            "NetworkSettings"
-        ]["Networks"]["kind"]["IPAddress"]
-        _run("ip", "route", "replace", POD_CIDR, "via", node_ip)
-        route = True
-        timings.mark("control plane ready", started)
-        db_ip, admin_url = _postgres(base)
-        aws = f"http://{_container('moto', '-e', 'MOTO_PORT=443', IMAGES['moto'])}:443"
-        for name in ("servicemonitors", "prometheusrules"):
-            kube.kubectl(
-                "apply", "--server-side", "-f", f"{PROM_CRDS}/monitoring.coreos.com_{name}.yaml"
-            )
-        _install_eso(kube, aws)
-        _install_argocd(kube)
-        reference = _app_image(base)
+        aws = services.start_moto(sup)
+        registry.start(sup, bins["crane"], base)
+        node_images = kindnode.images()
+        refs = {i.name: f"{registry.ADDRESS}/{i.repository}:{i.tag}" for i in node_images}
+        kind_archives = {k.split(":", 1)[1]: v for k, v in addons.items() if k.startswith("kind:")}
+        _push_all(bins["crane"], {"kind-node": kind_archives.pop("kind-node")}, refs)
+        pushing = pool.submit(_push_all, bins["crane"], kind_archives, refs)
+        addon_refs = pool.submit(
+            nodocker.push_addons, bins["crane"],
+            {k: v for k, v in addons.items() if ":" not in k}, modules["argocd"],
+        )  # fmt: skip
+        docker.start(sup)
+        docker.run("docker", "network", "create", "--driver", "bridge", "--subnet", NETWORK_CIDR,
+                   "--gateway", NETWORK_GATEWAY, NETWORK)  # fmt: skip
+        pushing.result()
+        (base / "share").mkdir()
+        created = True
+        kube = _create(docker, base, refs["kind-node"])
+        node_ip = docker.node_ip(kindnode.NODE_NAME)
+        # The tests reach pods and Services as on the no-Docker path: routed,
+        # here via the node (kube-proxy's rules are in the node's namespace).
+        for cidr in (netns.POD_CIDR, netns.SERVICE_CIDR):
+            ns.run("ip", "route", "replace", cidr, "via", node_ip)
+        run_as_root("chmod", "a+r", str(base / "audit" / "audit.log"))
+        timings.mark("node Ready", started)
+        _enforce_policies(docker)
+        digest = _import_app(docker, base, app_archive)
         password = deploy.seed_aws(aws)
-        deploy.create_database(admin_url, password)
+        deploy.create_database(database, password)
+        refs_addons = addon_refs.result()
+        # kubeadm's CoreDNS gives way to the no-Docker path's (kubeadm's v1beta3
+        # config cannot leave it out): one DNS set-up, whichever the cluster.
+        kube.kubectl("delete", "-n", "kube-system", "deployment/coredns", "configmap/coredns",
+                     "service/kube-dns")  # fmt: skip
+        names = nodocker.install_addons(kube, modules, refs_addons, base)
         eso.store(kube)
-        served = base / "git" / "served"
-        served.mkdir(parents=True)
-        git_ip = _container(
-            "git",
-            "-v",
-            f"{served}:/srv/git:ro",
-            "--entrypoint",
-            "git",
-            IMAGES["git"],
-            "daemon",
-            "--base-path=/srv/git",
-            "--export-all",
-            "--reuseaddr",
-            "/srv/git",
-        )
-        subnet = json.loads(_run("docker", "network", "inspect", "kind"))[0]["IPAM"]["Config"][0][
-            "Subnet"
-        ]
-        delivery = gitrepo.kind_delivery(images.APP_TAG, db_ip, aws, subnet)
-        repo = gitrepo.create(base / "git", f"git://{git_ip}/{gitrepo.NAME}", delivery)
+        timings.mark("CoreDNS, ESO and Argo CD ready in the cluster", started)
+        url = f"git://{names['git']}:{services.GIT_PORT}/{gitrepo.NAME}"
+        delivery = gitrepo.kind_delivery(images.APP_TAG, digest, netns.DB_IP, aws, NETWORK_CIDR)
+        repo = gitrepo.create(base / "git", url, delivery)
+        services.start_git_daemon(sup, repo.bare.parent)
         deploy.apply_argocd_objects(kube, repo.work)
-        kube.kubectl("create", "serviceaccount", "prometheus", "-n", "default")
-        kube.kubectl(
-            "create",
-            "clusterrolebinding",
-            "prometheus-view",
-            "--clusterrole=view",
-            "--serviceaccount=default:prometheus",
-        )
-        token = kube.kubectl("create", "token", "prometheus", "-n", "default").strip()
-        config = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]
-        ca = base / "ca.crt"
-        import base64
-
-        ca.write_bytes(base64.b64decode(config["certificate-authority-data"]))
+        api_server, ca, token = _api_server(kube, node_ip, base)
         timings.mark("cluster up, argocd/ applied", started)
-        del reference
         yield deploy.Cluster(
             kube,
             repo,
-            admin_url,
-            db_ip,
+            database,
+            netns.DB_IP,
             aws,
             password,
             timings,
             started,
-            api_server=config["server"],
+            api_server=api_server,
             ca_file=ca,
             token=token,
             scratch=base / "scratch",
             audit_log=base / "audit" / "audit.log",
-            addon_images=UPSTREAM_IMAGES,
+            addon_images=refs_addons,
         )
     finally:
-        if route:
-            subprocess.run(["ip", "route", "del", POD_CIDR], check=False)
-        for name in ("postgres", "moto", "git"):
-            subprocess.run(
-                ["docker", "rm", "-f", f"{NAME}-{name}"], check=False, capture_output=True
-            )
-        subprocess.run(["kind", "delete", "cluster", "--name", NAME], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        pool.shutdown(wait=True)
+        timings.peak_memory_mib = sampler.stop()
+        if created:
+            kind = [str(build.kind() / "kind"), "delete", "cluster", "--name", NAME]
+            subprocess.run(as_root(kind, docker.env), capture_output=True, check=False)
+        sup.stop_all()
+        nodocker.unmount_under(base)
+        shutil.rmtree(nodocker.LOGS, ignore_errors=True)
+        if (base / "logs").exists():
+            shutil.copytree(base / "logs", nodocker.LOGS, dirs_exist_ok=True)

@@ -14,7 +14,8 @@
 
 Without root or passwordless sudo it still runs pytest, outside any namespace,
 and the module skips saying so (``CI=true`` makes that a failure). Extra
-arguments go to pytest. ``WW_CLUSTER=kind`` runs the same module on kind instead.
+arguments go to pytest. ``WW_CLUSTER=kind`` runs the same module, in the same
+kind of namespace, on a kind cluster instead (:mod:`tests.cluster.kind`).
 ``--run MODULE [ARGS]`` runs ``python -m MODULE ARGS`` in the namespace instead of
 pytest (the GitOps benchmark: ``--run bench.gitops_rollout``); it reads where it
 is from :func:`environment`.
@@ -95,12 +96,11 @@ def _run_to_the_end(argv: list[str]) -> int:
 
 
 def main(args: list[str]) -> int:
-    if os.environ.get("WW_CLUSTER") == "kind":
-        return subprocess.run(_pytest(args), check=False).returncode
+    kind = os.environ.get("WW_CLUSTER") == "kind"
     if root_prefix() is None:
         why = (
-            "the no-Docker cluster needs root or passwordless sudo"
-            " (network namespaces, containerd, kubelet)"
+            "the cluster tests need root or passwordless sudo"
+            " (network namespaces, containerd and kubelet, or dockerd)"
         )
         env = {**os.environ, UNAVAILABLE_ENV: why}
         return subprocess.run(_pytest(args), env=env, check=False).returncode
@@ -110,7 +110,7 @@ def main(args: list[str]) -> int:
     try:
         started = time.monotonic()
         try:
-            nodocker.prepare(base)
+            nodocker.prepare(base, kind=kind)
         except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
             # The module then skips, or fails under CI, saying what is missing.
             env = {**os.environ, UNAVAILABLE_ENV: f"the cluster's builds failed: {exc}"}

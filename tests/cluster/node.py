@@ -126,9 +126,9 @@ def import_image(base: Path, archive: Path) -> None:
     ctr(base, "images", "import", "--no-unpack", str(archive))
 
 
-def image_digest(base: Path, name: str) -> str:
-    """The manifest digest containerd holds for ``name``."""
-    for line in ctr(base, "images", "ls").splitlines()[1:]:
+def image_digest(listing: str, name: str) -> str:
+    """The manifest digest of ``name`` in ``ctr images ls``'s output."""
+    for line in listing.splitlines()[1:]:
         fields = line.split()
         if fields and fields[0] == name:
             return next(f for f in fields if f.startswith("sha256:"))

@@ -116,7 +116,7 @@ def _kill_leftover_containers(base: Path) -> None:
         stop(shim, grace=5, root=True)
 
 
-def _unmount_under(*roots: Path) -> None:
+def unmount_under(*roots: Path) -> None:
     """Unmount everything mounted below ``roots`` (deepest first)."""
     prefixes = tuple(str(r) for r in roots)
     mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
@@ -124,18 +124,24 @@ def _unmount_under(*roots: Path) -> None:
         subprocess.run(as_root(["umount", "-l", point]), check=False, capture_output=True)
 
 
-def prepare(base: Path) -> None:
-    """Build or find every binary, module and image; note their paths in ``base``."""
+def prepare(base: Path, kind: bool = False) -> None:
+    """Build or find every binary, module and image (``kind``: the kind node's too);
+    note their paths in ``base``."""
     found = {name: str(path) for name, path in binaries().items()}
     modules = _modules(base / "modules")
     found |= {f"module:{name}": str(path) for name, path in modules.items()}
     found["app-image"] = str(images.app_archive(base))
-    addons = addon_images.build_all(modules["argocd"])
+    addons = addon_images.build_all(addon_images.addons(modules["argocd"]))
     found |= {f"image:{name}": str(path) for name, path in addons.items()}
+    if kind:
+        from tests.cluster import kindnode
+
+        node = addon_images.build_all(kindnode.images())
+        found |= {f"image:kind:{name}": str(path) for name, path in node.items()}
     (base / PREPARED).write_text(json.dumps(found, indent=2))
 
 
-def _prepared(base: Path) -> tuple[dict[str, Path], dict[str, Path], dict[str, Path], Path]:
+def prepared(base: Path) -> tuple[dict[str, Path], dict[str, Path], dict[str, Path], Path]:
     """Binaries, modules, add-on image archives (by name), the app's archive."""
     found = {k: Path(v) for k, v in json.loads((base / PREPARED).read_text()).items()}
 
@@ -146,15 +152,15 @@ def _prepared(base: Path) -> tuple[dict[str, Path], dict[str, Path], dict[str, P
     return bins, part("module:"), part("image:"), found["app-image"]
 
 
-def _push_addons(crane: Path, archives: dict[str, Path], argocd_module: Path) -> dict[str, str]:
+def push_addons(crane: Path, archives: dict[str, Path], argocd_module: Path) -> dict[str, str]:
     """Push the add-ons' images to the run's registry; name → reference."""
-    references = addon_images.references(registry.ADDRESS, argocd_module)
+    references = addon_images.references(registry.ADDRESS, addon_images.addons(argocd_module))
     for name, archive in archives.items():
         registry.push(crane, archive, references[name])
     return references
 
 
-def _install_addons(
+def install_addons(
     kube: Kube, modules: dict[str, Path], refs: dict[str, str], base: Path
 ) -> dict[str, str]:
     """CoreDNS, names for git and AWS, Argo CD (core-install) and ESO (its chart),
@@ -182,7 +188,8 @@ def _install_addons(
 @contextmanager
 def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cluster]:
     """Bring the whole cluster up under ``base``; yield its parts; always tear it down."""
-    bins, modules, addons, app_archive = _prepared(base)
+    bins, modules, addons, app_archive = prepared(base)
+    addons = {name: path for name, path in addons.items() if ":" not in name}
     sup = Supervisor(base / "logs")
     socket = str(node.containerd_socket(base))
     sampler = memory.PeakSampler(lambda: [p.pid for _, p in sup.started] + memory.shims(socket))
@@ -198,7 +205,7 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         )
         aws = services.start_moto(sup)
         registry.start(sup, bins["crane"], base)
-        pushing = pool.submit(_push_addons, bins["crane"], addons, modules["argocd"])
+        pushing = pool.submit(push_addons, bins["crane"], addons, modules["argocd"])
         controlplane.start(sup, bins, keys, base)
         timings.mark("control plane ready", started)
         node.start_containerd(sup, base)
@@ -211,7 +218,7 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         password = deploy.seed_aws(aws)
         deploy.create_database(database, password)
         refs = pushing.result()
-        names = _install_addons(kube, modules, refs, base)
+        names = install_addons(kube, modules, refs, base)
         eso.store(kube)
         timings.mark("CoreDNS, ESO and Argo CD ready in the cluster", started)
         url = f"git://{names['git']}:{services.GIT_PORT}/{gitrepo.NAME}"
@@ -243,7 +250,7 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
             _stop_pods(kube, base, sup)
         sup.stop_all()
         _kill_leftover_containers(base)
-        _unmount_under(base)
+        unmount_under(base)
         # The components' logs outlive the cluster, for whoever reads a failure.
         shutil.rmtree(LOGS, ignore_errors=True)
         if (base / "logs").exists():

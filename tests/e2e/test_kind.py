@@ -1,9 +1,9 @@
 """End to end on kind: what `make kind-deploy` left in the cluster works.
 
-Run by `make kind-test` after `make kind-up kind-deploy`, on a machine with
+Run by `make kind-e2e` after `make kind-up kind-deploy`, on a machine with
 Docker and kind. Everywhere else (this project's CI has no Docker engine) the
 whole module skips, even under CI=true: it is the one place where a skip is
-expected. `make kind-test` sets WEATHER_WAREHOUSE_E2E_REQUIRED=1, which turns a
+expected. `make kind-e2e` sets WEATHER_WAREHOUSE_E2E_REQUIRED=1, which turns a
 missing cluster into a failure.
 """
 
@@ -37,7 +37,7 @@ class Cluster:
 
 def _unavailable(reason: str) -> None:
     message = (
-        f"no kind cluster ({reason}): the e2e tests run with `make kind-test` on a machine "
+        f"no kind cluster ({reason}): the e2e tests run with `make kind-e2e` on a machine "
         "with Docker and kind; CI has no Docker engine, so this skip is expected there"
     )
     if os.environ.get("WEATHER_WAREHOUSE_E2E_REQUIRED") == "1":
