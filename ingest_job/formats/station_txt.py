@@ -97,9 +97,12 @@ class Parser(LineParser):
         if any(last != b"-9999\n" for last in _NEGATIVE_LAST.findall(body)):
             return None  # a negative precipitation other than "missing"
         days = _DATE.findall(b"\n" + body)
-        unique = set(days)
-        if len(unique) != len(days) or not dates.common_era().issuperset(unique):
-            return None  # a date twice, or one to look at closely
+        # Dates in order (as in every real file) are checked against the
+        # calendar as one string; others through a set of them.
+        if not dates.increasing(b"\n".join(days) + b"\n"):
+            unique = set(days)
+            if len(unique) != len(days) or not dates.common_era().issuperset(unique):
+                return None  # a date twice, or one to look at closely
         if not self.dates.add_all(days, first_line):
             return None  # a date of an earlier block
         # Longest padding first, so that "\t  -9999" never leaves "\t \\N".
@@ -132,8 +135,18 @@ class _FirstLines:
     def __init__(self) -> None:
         self.lines: dict[bytes, int] = {}
         self.by_day: array[int] | None = None
+        # The first block's distinct dates and its first line, not yet in
+        # ``lines``: a file of one block (most) never needs them there.
+        self.pending: tuple[list[bytes], int] | None = None
+
+    def _settle(self) -> None:
+        if self.pending is not None:
+            days, first_line = self.pending
+            self.pending = None
+            self.lines.update(zip(days, itertools.count(first_line), strict=False))
 
     def spread(self) -> None:
+        self._settle()
         self.by_day = array("I", bytes(4 * (date.max.toordinal() + 1)))
         for text, line in self.lines.items():
             self.by_day[_ordinal(text)] = line
@@ -142,6 +155,10 @@ class _FirstLines:
     def add_all(self, days: list[bytes], first_line: int) -> bool:
         """Record distinct dates of consecutive lines; False (nothing recorded) if one was seen."""
         if self.by_day is None:
+            if not self.lines and self.pending is None:
+                self.pending = (days, first_line)
+                return True
+            self._settle()
             if not self.lines.keys().isdisjoint(days):
                 return False
             self.lines.update(zip(days, itertools.count(first_line), strict=False))
@@ -156,6 +173,7 @@ class _FirstLines:
 
     def first(self, text: bytes, day: date, line: int) -> int | None:
         """The line ``day`` was first seen on, or None (and ``line`` recorded)."""
+        self._settle()
         if self.by_day is None:
             first = self.lines.setdefault(text, line)
             return None if first == line else first
