@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest_job import formats
-from ingest_job.formats import dates
+from ingest_job.formats import dates, station_txt
 
 
 def column(*days: str) -> bytes:
@@ -42,3 +42,28 @@ def test_a_station_file_in_reverse_date_order_loads_the_same_rows() -> None:
     backward = formats.parse("USC1.txt", b"".join(reversed(lines)))
     assert backward.ok
     assert sorted(backward.payload.splitlines()) == sorted(forward.payload.splitlines())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"19850101\t  -22\t -128\t   94\n19850102\t -122\t -217\t    0\n",  # one width
+        b"19850101\t-22\t-128\t94\n19850102\t  -122\t -217\t    0\n",  # two widths
+        b"19850101\t-22\t-128\t94\n19850102\t-122\t-217\t0\n19850103\t1\t2\t3\n",
+    ],
+)
+def test_the_fast_path_reads_the_dates_of_lines_of_any_width(data: bytes) -> None:
+    fast = formats.parse("USC1.txt", data)
+    slow = station_txt.parse("USC1.txt", data, fast=False)
+    assert fast.ok
+    assert fast.rows == slow.rows == data.count(b"\n")
+    assert rows(fast.payload) == rows(slow.payload)
+
+
+def rows(payload: bytes) -> list[tuple[bytes, ...]]:
+    """COPY rows with dates as YYYYMMDD and numbers without padding."""
+    return [
+        tuple(field.strip().replace(b"-", b"") if n == 1 else field.strip() for n, field in
+              enumerate(line.split(b"\t")))
+        for line in payload.splitlines()
+    ]  # fmt: skip
