@@ -40,11 +40,16 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.ingest import FLOOR_TABLE, _payload, change_values, load_line, run_ingest  # noqa: E402
+from bench.ingest import _payload, change_values, load_line, run_ingest  # noqa: E402
 from bench.servers import throwaway_postgres  # noqa: E402
 from ingest_job import indices  # noqa: E402
 from tests.harness.data import real_data  # noqa: E402
 from warehouse import migrate  # noqa: E402
+
+# The observation table as migration 0001 makes it, without its key.
+FLOOR_TABLE = """CREATE TABLE floor_observation (station_id text NOT NULL, obs_date date NOT NULL,
+    tmax_tenths_c smallint, tmin_tenths_c smallint,
+    prcp_tenths_mm integer CHECK (prcp_tenths_mm >= 0))"""
 
 # One read of the rows: exact sums and counts per station-month (as
 # ingest_job.stats does), from which every statistic follows.
