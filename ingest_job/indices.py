@@ -195,11 +195,11 @@ ON CONFLICT (station_id, year) DO UPDATE SET {updates}
 # and saves less: PostgreSQL's JIT is off for the rest of the transaction.
 _NO_JIT = "SET LOCAL jit = off"
 
-_DELETE_ORPHANS = """
-DELETE FROM weather_indices w
-WHERE NOT EXISTS (SELECT 1 FROM index_figures f
-                  WHERE f.station_id = w.station_id AND f.year = w.year)
-"""
+# Every station-year, into the emptied table in key order (see stats._refill).
+_REFILL = sql.SQL("""
+INSERT INTO weather_indices ({columns}, computed_at)
+SELECT {columns}, now() FROM index_figures ORDER BY station_id, year
+""").format(columns=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)))
 
 
 @traced("ingest.indices")
@@ -225,7 +225,7 @@ def recompute_all(conn: Connection) -> int:
     """
     conn.execute(_NO_JIT)
     conn.execute(all_figures())
-    count = conn.execute(_UPSERT).rowcount
-    conn.execute(_DELETE_ORPHANS)
+    conn.execute("DELETE FROM weather_indices")
+    count = conn.execute(_REFILL).rowcount
     conn.execute("DROP TABLE index_figures")
     return count

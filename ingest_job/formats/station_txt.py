@@ -96,17 +96,21 @@ class Parser(LineParser):
             return None
         if any(last != b"-9999\n" for last in _NEGATIVE_LAST.findall(body)):
             return None  # a negative precipitation other than "missing"
-        days = _DATE.findall(b"\n" + body)
-        unique = set(days)
-        if len(unique) != len(days) or not dates.common_era().issuperset(unique):
-            return None  # a date twice, or one to look at closely
-        if not self.dates.add_all(days, first_line):
+        column = _date_column(body)
+        # Dates in order (as in every real file) are checked against the
+        # calendar as one string; others through a set of them.
+        if not dates.increasing(column):
+            days = column.split()
+            unique = set(days)
+            if len(unique) != len(days) or not dates.common_era().issuperset(unique):
+                return None  # a date twice, or one to look at closely
+        if not self.dates.add_all(column, first_line):
             return None  # a date of an earlier block
         # Longest padding first, so that "\t  -9999" never leaves "\t \\N".
         for padding in sorted(_missing_paddings(shapes), reverse=True):
             body = body.replace(b"\t" + b" " * padding + b"-9999", b"\t\\N")
         prefix = self.station.encode() + b"\t"
-        self.result.rows += len(days)
+        self.result.rows += len(column) // _DATE_LINE
         return prefix + body[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
 
     def _slow(self, body: bytes, first_line: int) -> bytes:
@@ -121,6 +125,23 @@ class Parser(LineParser):
         return b"".join(out)
 
 
+_DATE_LINE = 9  # "YYYYMMDD\n"
+
+
+def _date_column(body: bytes) -> bytes:
+    """The dates of ``body``'s lines (each starts with 8 digits), one ``YYYYMMDD\\n`` line each."""
+    width = body.index(b"\n") + 1
+    lines, rest = divmod(len(body), width)
+    if rest == 0 and body[width - 1 :: width] == b"\n" * lines and body.count(b"\n") == lines:
+        # Lines of one width (every real file): each date's 8 bytes are
+        # copied as strides of the body, with no object per line.
+        column = bytearray(b"\n" * (_DATE_LINE * lines))
+        for offset in range(8):
+            column[offset::_DATE_LINE] = body[offset::width]
+        return bytes(column)
+    return b"\n".join(_DATE.findall(b"\n" + body)) + b"\n"
+
+
 class _FirstLines:
     """The line each date was first seen on.
 
@@ -132,15 +153,35 @@ class _FirstLines:
     def __init__(self) -> None:
         self.lines: dict[bytes, int] = {}
         self.by_day: array[int] | None = None
+        # The first block's distinct dates (a column of ``YYYYMMDD\\n``) and
+        # its first line, not yet in ``lines``: a file of one block (most)
+        # never needs them there.
+        self.pending: tuple[bytes, int] | None = None
+
+    def _settle(self) -> None:
+        if self.pending is not None:
+            column, first_line = self.pending
+            self.pending = None
+            self.lines.update(zip(column.split(), itertools.count(first_line), strict=False))
 
     def spread(self) -> None:
+        self._settle()
         self.by_day = array("I", bytes(4 * (date.max.toordinal() + 1)))
         for text, line in self.lines.items():
             self.by_day[_ordinal(text)] = line
         self.lines = {}
 
-    def add_all(self, days: list[bytes], first_line: int) -> bool:
-        """Record distinct dates of consecutive lines; False (nothing recorded) if one was seen."""
+    def add_all(self, column: bytes, first_line: int) -> bool:
+        """Record distinct dates of consecutive lines; False (nothing recorded) if one was seen.
+
+        ``column`` holds the dates, one ``YYYYMMDD\\n`` line each.
+        """
+        if self.by_day is None:
+            if not self.lines and self.pending is None:
+                self.pending = (column, first_line)
+                return True
+            self._settle()
+        days = column.split()
         if self.by_day is None:
             if not self.lines.keys().isdisjoint(days):
                 return False
@@ -156,6 +197,7 @@ class _FirstLines:
 
     def first(self, text: bytes, day: date, line: int) -> int | None:
         """The line ``day`` was first seen on, or None (and ``line`` recorded)."""
+        self._settle()
         if self.by_day is None:
             first = self.lines.setdefault(text, line)
             return None if first == line else first
