@@ -1,8 +1,9 @@
 """End to end on kind: what `make kind-deploy` left in the cluster works.
 
 Run by `make kind-e2e` after `make kind-up kind-deploy`, on a machine with
-Docker and kind. Everywhere else (this project's CI has no Docker engine) the
-whole module skips, even under CI=true: it is the one place where a skip is
+Docker and kind. Everywhere else (this project's CI has no kind cluster of a
+user's own: it runs tests/cluster on a kind of its own instead, make kind-test)
+the whole module skips, even under CI=true: it is the one place where a skip is
 expected. `make kind-e2e` sets WEATHER_WAREHOUSE_E2E_REQUIRED=1, which turns a
 missing cluster into a failure.
 """
@@ -38,7 +39,8 @@ class Cluster:
 def _unavailable(reason: str) -> None:
     message = (
         f"no kind cluster ({reason}): the e2e tests run with `make kind-e2e` on a machine "
-        "with Docker and kind; CI has no Docker engine, so this skip is expected there"
+        "with Docker and kind; CI has none of a user's own (it runs tests/cluster on a kind "
+        "of its own: make kind-test), so this skip is expected there"
     )
     if os.environ.get("WEATHER_WAREHOUSE_E2E_REQUIRED") == "1":
         pytest.fail(message)
