@@ -435,8 +435,8 @@ def noaa_floor(url: str, path: Path, statements: tuple[str, ...]) -> dict[str, f
     create, copy_statement, pivot_statement = statements
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '256MB'")  # as the bulk load does
-        if statements is NOAA_CSV_FLOOR:  # as ingest_job.pivot does (.dly: its parser, no pivot)
-            conn.execute("SELECT set_config('work_mem', %s, false)", (pivot.WORK_MEM,))
+        # As ingest_job.pivot does for both formats (its statements' work_mem).
+        conn.execute("SELECT set_config('work_mem', %s, false)", (pivot.WORK_MEM,))
         conn.execute(create)
         started = time.perf_counter()
         with conn.cursor() as cur, cur.copy(copy_statement) as copy, path.open("rb") as file:
