@@ -429,7 +429,7 @@ def noaa_floor(url: str, path: Path, statements: tuple[str, ...]) -> dict[str, f
     Then what a load now also writes, timed apart (``more_s``): the monthly
     GROUP BY and the indices' own statement, as bench/indices.py's floor.
     """
-    from bench.indices import FLOOR_MONTHLY  # it imports this module
+    from bench.indices import FLOOR_STATISTICS  # it imports this module
     from ingest_job import indices, pivot
 
     create, copy_statement, pivot_statement = statements
@@ -449,14 +449,15 @@ def noaa_floor(url: str, path: Path, statements: tuple[str, ...]) -> dict[str, f
         keyed = time.perf_counter()
         conn.execute(FLOOR_STATS)
         done = time.perf_counter()
-        conn.execute(FLOOR_MONTHLY)
+        for statement in FLOOR_STATISTICS[:2]:  # its month sums and monthly table
+            conn.execute(statement)
         with conn.transaction():
             conn.execute("ANALYZE floor_observation")
             conn.execute("SET LOCAL jit = off")  # as ingest_job.indices does
             conn.execute(indices.all_figures("floor_observation"))
         more = time.perf_counter() - done
         found = conn.execute("SELECT count(*) FROM floor_observation").fetchone()
-        conn.execute("DROP TABLE floor_observation, floor_stats, floor_monthly, "
+        conn.execute("DROP TABLE floor_observation, floor_stats, floor_monthly, floor_month_sums, "
                      + create.split()[3])  # fmt: skip
     return {"copy_s": copied - started, "pivot_s": pivoted - copied, "key_s": keyed - pivoted,
             "stats_s": done - keyed, "total_s": done - started, "more_s": more,
