@@ -25,7 +25,7 @@ RAW_DLY = (
 COPY = "COPY raw_dly FROM STDIN"
 
 # A day's value, kept when it is not missing and has no quality flag.
-_KEPT = ",\n               ".join(
+KEPT = ",\n               ".join(
     f"CASE WHEN q{day} = ' ' AND v{day} <> -9999 THEN v{day} END" for day in _DAYS
 )
 # The line's values NOAA flagged (counted, not loaded).
@@ -86,4 +86,4 @@ WHERE CASE
     WHEN d.prcp < 0 THEN pg_temp.pivot_refuse(c.id, c.year || c.month)
     ELSE coalesce(d.tmax, d.tmin, d.prcp) IS NOT NULL
 END
-""".replace("<kept>", _KEPT).replace("<flagged>", _FLAGGED)
+""".replace("<kept>", KEPT).replace("<flagged>", _FLAGGED)
