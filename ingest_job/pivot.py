@@ -1,7 +1,7 @@
 """GHCN-Daily by-station CSV and ``.dly`` parsed by PostgreSQL: raw lines in, observation rows out.
 
 A by-station (or ``by_year``) CSV file is COPYed as it is into a session
-staging table (PostgreSQL's CSV reader splits the fields; a ``.dly`` is cut
+staging table (PostgreSQL's COPY splits the fields at the commas; a ``.dly`` is cut
 into fields first and pivoted by its own statement, :mod:`ingest_job.pivot_dly`),
 and one SQL
 statement pivots its lines into observation rows (TMAX, TMIN and PRCP kept,
@@ -60,7 +60,12 @@ STAGING = (
     $$""",
 )
 
-_COPY = "COPY raw_csv FROM STDIN (FORMAT csv)"
+# COPY's text format with a comma for a tab: a plain file (formats/raw.py)
+# has no quotes, backslashes or tabs, so both formats read it alike, and the
+# text format's reader is the quicker (100 stations x 30 years: COPY 1.35-1.39 s
+# against 1.52-1.59 s in CSV format, two rounds each, load 0.7-0.9). Empty
+# fields are NULL, as unquoted empty fields in CSV.
+_COPY = "COPY raw_csv FROM STDIN (FORMAT text, DELIMITER ',', NULL '')"
 
 # The hash aggregate of a file's days: 1.1 M days (100 station records of 30
 # years) fit in this (times hash_mem_multiplier), a by-station file of 250
