@@ -77,7 +77,13 @@ WITH line AS (
         WHEN last_day > 28 AND make_date(year::int, month::int, last_day) IS NULL
             THEN false  -- make_date raises at a day the month does not have
         ELSE true
-    END OFFSET 0
+    END
+    -- Months in key order (36,000 rows to sort, not 1.1 M days): the days
+    -- come out in the primary key's order, which the key's build (bulk.py)
+    -- then finds sorted, and later reads find in the order of the heap
+    -- (measured, 100 stations x 30 years, load 1: the key 0.27 s against
+    -- 0.61 s, for 0.08 s more in this statement).
+    ORDER BY id, year, month
 )
 INSERT INTO {target} (station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm)
 SELECT c.id, make_date(c.year::int, c.month::int, 1) + (d.day::int - 1), d.tmax, d.tmin, d.prcp
