@@ -4,7 +4,7 @@
 year, month, element) and each day's value and quality flag; COPY reads them
 into ``raw_dly``, one row per line (values as integers: COPY refuses what is
 not one, which sends the file to its Python parser). One statement then
-groups the lines by station-month (a hash aggregate of 48,000 months for 100
+groups the lines by station-month (a hash aggregate of 36,000 months for 100
 stations of 30 years, not of 4.4 million day values), takes each kept
 element's 31 values as one array, checks the month as the Python parser
 would, and unnests the arrays into days as they are written.
