@@ -3,7 +3,7 @@
 Every file of the batch is COPYed straight into the table with its primary
 key dropped, and the key is rebuilt once: building an index once is much
 cheaper than maintaining it row by row, and with the table empty there is
-nothing to merge with. A GHCN-Daily by-station CSV file is parsed by
+nothing to merge with. A GHCN-Daily by-station CSV or .dly file is parsed by
 PostgreSQL (:mod:`ingest_job.pivot`) straight into the table, in a savepoint
 of its own: a file the database does not vouch for leaves nothing behind and
 is loaded after the batch, one by one. A shard (``ingest --shard I/N``) cannot drop a key

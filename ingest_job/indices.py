@@ -98,7 +98,11 @@ f AS (
            count(pr) FILTER (WHERE in_season) AS season_pr_days,
            coalesce(max(run_day) FILTER (WHERE spell = 1), 0) AS cdd,
            coalesce(max(run_day) FILTER (WHERE spell = 2), 0) AS cwd
-    FROM y GROUP BY station_id, year
+    -- Year first: the days come in (station, date) order, which the planner
+    -- cannot tell is (station, year) order too; grouped by station first it
+    -- sorted each station's days again by year (an incremental sort of every
+    -- day), by year first it hashes 3,000 station-years instead.
+    FROM y GROUP BY year, station_id
 ),
 m AS (
     SELECT f.*,

@@ -200,9 +200,9 @@ def stream_raw(
     result: FileResult,
     shard: Shard = WHOLE,
 ) -> Merged | None:
-    """Load one GHCN-Daily CSV parsed by PostgreSQL (:mod:`ingest_job.pivot`), as stream_file.
+    """Load one GHCN-Daily CSV or .dly parsed by PostgreSQL (:mod:`ingest_job.pivot`).
 
-    ``parsed`` (the file's, not yet fed) gets the counts the database found.
+    As :func:`stream_file`. ``parsed`` (the file's, not yet fed) gets the counts the database found.
     None when the database did not vouch for the file (a bad line, or bytes
     it reads differently): nothing was kept, and the caller gives the file to
     its Python parser (:func:`stream_file`), which names the bad lines.

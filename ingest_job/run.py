@@ -224,7 +224,7 @@ class Run:
             self.known = ledger.known_files(self.conn, [f.uri for f in files])
         try:
             pending = files
-            # A single GHCN-Daily CSV is a first load worth a bulk one too (it is
+            # A single GHCN-Daily CSV or .dly is a first load worth a bulk one too (it is
             # parsed in PostgreSQL straight into the table, whatever its size).
             if empty and (len(files) > 1 or _parsed_in_database(files[0])):
                 try:
@@ -296,7 +296,7 @@ class Run:
 
     @tracing.traced("ingest.file")
     def _bulk_raw(self, batch: bulk.BulkLoad, file: sources_module.SourceFile) -> bool:
-        """A GHCN-Daily CSV of a first load, parsed by PostgreSQL; False: load it after."""
+        """A GHCN-Daily CSV or .dly of a first load, parsed by PostgreSQL; False: load it after."""
         tracing.annotate(**{"ingest.file.uri": file.uri, "ingest.file.bytes": file.size})
         result = FileResult.failed(file.uri, file.size)
         try:
@@ -346,7 +346,7 @@ class Run:
     ) -> None:
         """Parse and load one file in one transaction, block by block.
 
-        GHCN-Daily CSV files are parsed by PostgreSQL; one it does not vouch
+        GHCN-Daily CSV and .dly files are parsed by PostgreSQL; one it does not vouch
         for is read again by its Python parser, which names the bad lines.
         """
         parsed = parser.result
@@ -498,8 +498,8 @@ def _open(
 
 
 def _parsed_in_database(file: sources_module.SourceFile) -> bool:
-    """Whether the file's name makes it a GHCN-Daily CSV (formats/raw.py)."""
-    return file.uri.rpartition(".")[2].lower() == "csv"
+    """Whether the file's name makes it a GHCN-Daily CSV or ``.dly`` (formats/raw.py)."""
+    return file.uri.rpartition(".")[2].lower() in ("csv", "dly")
 
 
 def _in_shard(file: sources_module.SourceFile, shard: Shard) -> bool:
