@@ -48,7 +48,7 @@ test: $(DEV_STAMP) tools cluster-tools ## lint, type-check and run every test (w
 	$(BIN)/python -m tests.cluster.launch $(CLUSTER_PYTEST_ARGS)
 	WW_CLUSTER=kind $(BIN)/python -m tests.cluster.launch $(CLUSTER_PYTEST_ARGS)
 
-cluster-tools: ## build (or find cached) Kubernetes, etcd, Argo CD, ESO, CoreDNS, kube-router, kind, ... (scripts/cluster/build.py)
+cluster-tools: ## build (or find cached) Kubernetes, etcd, Argo CD, ESO, CoreDNS, kube-network-policies, kind, ... (scripts/cluster/build.py)
 	$(PYTHON) -m scripts.cluster.build
 
 cluster-test: $(DEV_STAMP) tools cluster-tools ## only the GitOps cluster tests (tests/cluster; root or passwordless sudo)

@@ -9,7 +9,7 @@
   ``~/.cache/weather-warehouse/<tool>-<version>/``) and linked into ``.tools/bin``.
 - Debian packages (promtool, Prometheus, Pushgateway, shellcheck, wrk, podman,
   runc, debootstrap for the image test; containerd, the CNI plugins, iptables,
-  ipset, git and gcc for the cluster test; chromium and chromium-driver for
+  git and gcc for the cluster test; chromium and chromium-driver for
   the browser tests of the /explore page): with
   apt-get, as root or through passwordless sudo (a GitHub-hosted runner);
   otherwise the missing ones are listed.
@@ -66,11 +66,10 @@ DEBIAN = {
     "slirp4netns": "slirp4netns",
     "fuse-overlayfs": "fuse-overlayfs",
     # The no-Docker cluster tests (tests/cluster): the node's container runtime,
-    # iptables for kube-proxy's Services and with ipset for kube-router's
-    # NetworkPolicies, the git daemon Argo CD follows, gcc for the pause image.
+    # iptables for kube-proxy's Services, the git daemon Argo CD follows, gcc for
+    # the pause image (kube-network-policies, a pod, speaks netlink itself).
     "containerd": "containerd",
     "iptables": "iptables",
-    "ipset": "ipset",
     "git": "git",
     "gcc": "gcc",
     "/usr/lib/cni/bridge": "containernetworking-plugins",

@@ -23,11 +23,12 @@ KUBERNETES = "v1.34.4"
 ETCD = "v3.6.4"
 ARGOCD = "v3.2.11"
 ESO = "v0.16.2"
-# The NetworkPolicy enforcer. v2.1.0 is the only release the Go module proxy
-# serves (2.1.1 to 2.8.0 answer 403); kube-network-policies, the maintained one,
-# cannot run on this machine's kernel (no nftables queue expression): see
-# docs/cluster-tests.md.
-KUBE_ROUTER = "v2.1.0"
+# The NetworkPolicy enforcer kind ships, run as the DaemonSet of its own
+# install.yaml. One patch: its queue verdict goes through xtables' NFQUEUE target,
+# since this machine's kernel has no nftables queue expression (see
+# docs/cluster-tests.md, "NetworkPolicies").
+KUBE_NETWORK_POLICIES = "v0.8.0"
+PATCHES = Path(__file__).resolve().parent / "patches"
 # Cluster DNS, so that pods (Argo CD's own, the app's) find Services by name.
 COREDNS = "v1.15.0"
 # The image registry the node pulls from (``crane registry serve``) and the tool
@@ -128,14 +129,19 @@ def external_secrets() -> Path:
     )
 
 
-def kube_router() -> Path:
-    """kube-router, used only as the NetworkPolicy enforcer (iptables)."""
-    return build(
-        "kube-router",
-        KUBE_ROUTER,
-        "github.com/cloudnativelabs/kube-router/v2",
-        ["github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"],
+def kube_network_policies() -> Path:
+    """kube-network-policies (``netpol``, the name its image gives the binary)."""
+    module = "sigs.k8s.io/kube-network-policies"
+    bindir = build(
+        "kube-network-policies",
+        KUBE_NETWORK_POLICIES,
+        module,
+        [f"{module}/cmd"],
+        patch=PATCHES / "kube-network-policies-xt-nfqueue.patch",
     )
+    if not (bindir / "netpol").exists():
+        (bindir / "cmd").rename(bindir / "netpol")
+    return bindir
 
 
 def coredns() -> Path:
@@ -187,7 +193,7 @@ BUILDS: dict[str, Callable[[], Path]] = {
     "external-secrets": external_secrets,
     "argocd": argocd,
     "kube-proxy": kube_proxy,
-    "kube-router": kube_router,
+    "kube-network-policies": kube_network_policies,
     "coredns": coredns,
     "crane": crane,
     "argocd-helm": argocd_helm,

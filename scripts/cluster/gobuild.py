@@ -9,9 +9,11 @@ local-folder replace into ``sibling => sibling <version>``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -71,6 +73,16 @@ def replaces(gomod: str, local_version: Callable[[str], str]) -> list[str]:
     return out
 
 
+def _patched_copy(src: Path, patch: Path, copy: Path) -> Path:
+    """A writable copy of a module's source with ``patch`` applied (fails if it does not apply)."""
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(src, copy)
+    for path in [copy, *copy.rglob("*")]:  # the module cache is read-only
+        path.chmod(path.stat().st_mode | 0o200)
+    subprocess.run(["git", "apply", "-p1", str(patch)], cwd=copy, check=True)
+    return copy
+
+
 def build(
     tool: str,
     version: str,
@@ -80,9 +92,15 @@ def build(
     local_version: Callable[[str], str] | None = None,
     ldflags: str = "",
     extra_replaces: Sequence[str] = (),
+    patch: Path | None = None,
 ) -> Path:
-    """Build ``packages`` of ``module@version`` into the tool's cache ``bin/``; skip if there."""
+    """Build ``packages`` of ``module@version`` into the tool's cache ``bin/``; skip if there.
+
+    ``patch`` (a unified diff against the module's root) is applied to a copy of
+    the module, which then replaces it in the scratch module."""
     target = tool_dir(tool, version)
+    if patch is not None:  # a changed patch is another build
+        target = tool_dir(tool, f"{version}-{hashlib.sha256(patch.read_bytes()).hexdigest()[:12]}")
     bindir = target / "bin"
     stamp = target / ".built"
     if stamp.exists():
@@ -95,6 +113,8 @@ def build(
     src = module_dir(module, version, scratch)
     gomod = (src / "go.mod").read_text()
     rep = replaces(gomod, local_version or (lambda _name: version)) + list(extra_replaces)
+    if patch is not None:
+        rep.append(f"{module} => {_patched_copy(src, patch, scratch / 'patched')}")
     (scratch / "go.mod").write_text(
         "module wwbuild\n\ngo 1.24\n\n"
         f"require {module} {version}\n\n" + "".join(f"replace {r}\n" for r in rep)

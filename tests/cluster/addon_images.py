@@ -1,4 +1,5 @@
-"""The add-ons' images: Argo CD, its redis, External Secrets and CoreDNS.
+"""The add-ons' images: Argo CD, its redis, External Secrets, CoreDNS and
+kube-network-policies.
 
 Each is built here from the binaries :mod:`scripts.cluster.build` makes (the
 same Go modules and versions as upstream's images) on the project's Debian
@@ -42,6 +43,7 @@ class AddonImage:
     context: dict[str, Path | str]
     recipe: str = ""  # the Containerfile's stem, when it is not the name
     args: tuple[tuple[str, str], ...] = ()  # build arguments besides BASE_IMAGE
+    key: str = ""  # what else the image depends on, such as a patched build's folder
 
     @property
     def containerfile(self) -> Path:
@@ -51,13 +53,15 @@ class AddonImage:
         """The cached OCI layout: the version, the Containerfile's and the arguments' hash."""
         recipe = self.containerfile.read_bytes() + repr(self.args).encode()
         recipe += repr(sorted(v for v in self.context.values() if isinstance(v, str))).encode()
+        recipe += self.key.encode()
         digest = hashlib.sha256(recipe).hexdigest()[:12]
         return LAYOUTS / f"{self.name}-{self.tag}-{digest}"
 
 
 def addons(argocd_module: Path) -> list[AddonImage]:
-    """The four images, from the cached (or freshly built) binaries."""
+    """The five images, from the cached (or freshly built) binaries."""
     hack = argocd_module / "hack"
+    netpol = build.kube_network_policies()
     return [
         AddonImage(
             "argocd",
@@ -80,6 +84,13 @@ def addons(argocd_module: Path) -> list[AddonImage]:
         ),
         AddonImage(
             "coredns", "coredns/coredns", build.COREDNS, {"coredns": build.coredns() / "coredns"}
+        ),
+        AddonImage(
+            "kube-network-policies",
+            "networking/kube-network-policies",
+            build.KUBE_NETWORK_POLICIES,
+            {"netpol": netpol / "netpol"},
+            key=netpol.parent.name,  # carries the patch's hash
         ),
     ]
 

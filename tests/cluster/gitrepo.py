@@ -112,31 +112,21 @@ def _machine_values(data: dict[str, Any], db_host: str, aws_endpoint: str) -> No
     ]
 
 
-def dev_delivery(tag: str, digest: str, db_host: str, aws_endpoint: str) -> Callable[[Path], None]:
-    """Dev's values for the no-Docker cluster: the image pinned as the delivery
-    workflow pins it (scripts/bump_image.py), and this machine's addresses."""
+def dev_delivery(
+    tag: str, digest: str, db_host: str, aws_endpoint: str, lb_cidrs: list[str]
+) -> Callable[[Path], None]:
+    """Dev's values for the test cluster: the image pinned as the delivery workflow
+    pins it (scripts/bump_image.py), this machine's addresses, and as the load
+    balancer's CIDRs where the tests and Prometheus come to the API from (they
+    stand in for the ALB, whose subnets dev's values name)."""
+
+    def edit(data: dict[str, Any]) -> None:
+        _machine_values(data, db_host, aws_endpoint)
+        data["networkPolicy"]["loadBalancerCIDRs"] = lb_cidrs
 
     def deliver(work: Path) -> None:
         values = work / DEV_VALUES
         set_image(values, tag, digest)
-        edit_yaml(values, lambda data: _machine_values(data, db_host, aws_endpoint))
+        edit_yaml(values, edit)
 
     return deliver
-
-
-def kind_delivery(
-    tag: str, digest: str, db_host: str, aws_endpoint: str, lb_cidr: str
-) -> Callable[[Path], None]:
-    """Dev's values on kind: as :func:`dev_delivery`, and the Docker network as the
-    load balancer's CIDR (the tests reach the API from the network's gateway,
-    not from the node as on the no-Docker path)."""
-    deliver = dev_delivery(tag, digest, db_host, aws_endpoint)
-
-    def edit(data: dict[str, Any]) -> None:
-        data["networkPolicy"]["loadBalancerCIDRs"] = [lb_cidr]
-
-    def both(work: Path) -> None:
-        deliver(work)
-        edit_yaml(work / DEV_VALUES, edit)
-
-    return both

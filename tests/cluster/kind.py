@@ -11,10 +11,9 @@ for the no-Docker cluster and starts the tests in it. Here, inside it:
   ``registry.k8s.io/...`` through a mirror entry) and the add-ons' images,
   all built here (:mod:`tests.cluster.kindnode`);
 - ``kind create cluster`` makes one node on a Docker network of a fixed
-  subnet; kube-proxy is kubeadm's DaemonSet; kube-router enforces
-  NetworkPolicies inside the node, as on the no-Docker path;
-- PostgreSQL (on the database host), moto, the git daemon, CoreDNS, External
-  Secrets and Argo CD are the no-Docker path's own, installed the same way
+  subnet; kube-proxy is kubeadm's DaemonSet;
+- PostgreSQL (on the database host), moto, the git daemon, kube-network-policies,
+  CoreDNS, External Secrets and Argo CD are the no-Docker path's own, installed the same way
   (:func:`tests.cluster.nodocker.install_addons`): the tests cannot tell the
   two clusters apart.
 
@@ -133,15 +132,6 @@ def _create(docker: Docker, base: Path, node_image: str) -> Kube:
     return Kube(kubeconfig)
 
 
-def _enforce_policies(docker: Docker) -> None:
-    """kube-router as the NetworkPolicy enforcer, inside the node (as on the no-Docker path)."""
-    docker.run("docker", "exec", "-d", kindnode.NODE_NAME, "sh", "-c",
-               "exec kube-router --kubeconfig=/etc/kubernetes/admin.conf --run-firewall=true "
-               "--run-router=false --run-service-proxy=false "
-               f"--hostname-override={kindnode.NODE_NAME} --enable-cni=false "
-               "--health-port=20244 >/ww/kube-router.log 2>&1")  # fmt: skip
-
-
 def _import_app(docker: Docker, base: Path, archive: Path) -> str:
     """The app's image into the node's containerd, named by digest; the digest."""
     shutil.copy(archive, base / "share" / "app-image.tar")
@@ -208,7 +198,6 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
             ns.run("ip", "route", "replace", cidr, "via", node_ip)
         run_as_root("chmod", "a+r", str(base / "audit" / "audit.log"))
         timings.mark("node Ready", started)
-        _enforce_policies(docker)
         digest = _import_app(docker, base, app_archive)
         password = deploy.seed_aws(aws)
         deploy.create_database(database, password)
@@ -217,11 +206,13 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         # config cannot leave it out): one DNS set-up, whichever the cluster.
         kube.kubectl("delete", "-n", "kube-system", "deployment/coredns", "configmap/coredns",
                      "service/kube-dns")  # fmt: skip
-        names = nodocker.install_addons(kube, modules, refs_addons, base)
+        # kind's entrypoint makes the node's / a shared mount.
+        names = nodocker.install_addons(kube, modules, refs_addons, base, node_mounts=True)
         eso.store(kube)
         timings.mark("CoreDNS, ESO and Argo CD ready in the cluster", started)
         url = f"git://{names['git']}:{services.GIT_PORT}/{gitrepo.NAME}"
-        delivery = gitrepo.kind_delivery(images.APP_TAG, digest, netns.DB_IP, aws, NETWORK_CIDR)
+        # The tests reach the API from the Docker network's gateway.
+        delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws, [NETWORK_CIDR])
         repo = gitrepo.create(base / "git", url, delivery)
         services.start_git_daemon(sup, repo.bare.parent)
         deploy.apply_argocd_objects(kube, repo.work)

@@ -64,7 +64,6 @@ def images() -> list[AddonImage]:
             "kubeadm": tools / "kubeadm",
             "kubectl": tools / "kubectl",
             "crictl": build.crictl() / "crictl",
-            "kube-router": build.kube_router() / "kube-router",
             "10-ww.conflist": _cni(),
             "version": f"{build.KUBERNETES}\n",
         },

@@ -24,6 +24,7 @@ NODE_BRIDGE = "wwnode"
 NODE_IP = "172.31.0.1"
 NODE_CIDR = "172.31.0.0/24"
 POD_CIDR = "10.244.0.0/24"
+POD_GATEWAY = "10.244.0.1"  # the node's side of every pod's ptp link
 SERVICE_CIDR = "10.96.0.0/16"
 CLUSTER_DNS_IP = "10.96.0.10"  # CoreDNS's Service, as kubeadm places it
 # The database host: pods reach it through the node's forwarding (where

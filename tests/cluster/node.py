@@ -1,7 +1,7 @@
-"""The node: Debian's containerd with runc and CNI ptp links, kubelet, kube-proxy
-(Services) and kube-router (NetworkPolicies only).
+"""The node: Debian's containerd with runc and CNI ptp links, kubelet and
+kube-proxy (Services); NetworkPolicies are a DaemonSet's (:mod:`tests.cluster.netpol`).
 
-containerd, kubelet, kube-proxy and kube-router run as root (through sudo when the
+containerd, kubelet and kube-proxy run as root (through sudo when the
 tests do not); containerd's socket belongs to the invoking user, so ``ctr``
 needs no root. Images come from the run's own registry (the add-ons) or are
 imported from an archive with ``ctr`` (pause, the app); containerd's proxy
@@ -232,28 +232,6 @@ def start_kube_proxy(sup: Supervisor, kube_proxy: Path, pki: Pki) -> None:
             "127.0.0.1:10249",
             "--healthz-bind-address",
             "127.0.0.1:10256",
-        ],
-        root=True,
-    )
-
-
-def start_kube_router(sup: Supervisor, kube_router: Path, pki: Pki) -> None:
-    """kube-router as the NetworkPolicy enforcer only (no routing, no service proxy)."""
-    sup.start(
-        "kube-router",
-        [
-            str(kube_router),
-            "--kubeconfig",
-            str(pki.kubeconfig),
-            "--run-firewall=true",
-            "--run-router=false",
-            "--run-service-proxy=false",
-            "--hostname-override",
-            NODE_NAME,
-            # The node's CNI is ptp (above): kube-router must not write its own.
-            "--enable-cni=false",
-            "--health-port",
-            "20244",
         ],
         root=True,
     )

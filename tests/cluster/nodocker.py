@@ -5,9 +5,10 @@ namespace exists, since the builds need the registries. :func:`running` then
 brings up, inside the namespace the launcher (:mod:`tests.cluster.launch`) made
 and started the tests in: PostgreSQL (on its own database host), moto,
 a git daemon and an image registry; etcd and the control plane; containerd and
-kubelet (the node) with kube-proxy (Services) and kube-router (NetworkPolicies);
-then, as pods pulled from the registry, CoreDNS, the External Secrets Operator
-(its Helm chart) and Argo CD (its ``core-install.yaml``). Root is taken only for
+kubelet (the node) with kube-proxy (Services); then, as pods pulled from the
+registry, kube-network-policies (NetworkPolicies, its ``install.yaml``),
+CoreDNS, the External Secrets Operator (its Helm chart) and Argo CD (its
+``core-install.yaml``). Root is taken only for
 the node's processes, entering the database host and the clean-up of what they
 left (mounts, root-owned state).
 Teardown stops each process by id and leaves no process or mount behind; the
@@ -39,6 +40,7 @@ from tests.cluster import (
     images,
     memory,
     netns,
+    netpol,
     node,
     pki,
     registry,
@@ -59,7 +61,6 @@ def binaries() -> dict[str, Path]:
     found = {name: k8s / name for name in build.K8S_COMMANDS}
     found["etcd"] = build.etcd() / "etcd"
     found["kube-proxy"] = build.kube_proxy() / "kube-proxy"
-    found["kube-router"] = build.kube_router() / "kube-router"
     found["crane"] = build.crane() / "crane"
     found["pause"] = build.pause_image()
     return found
@@ -72,6 +73,9 @@ def _modules(scratch: Path) -> dict[str, Path]:
     return {
         "argocd": module_dir("github.com/argoproj/argo-cd/v3", build.ARGOCD, scratch),
         "eso": module_dir("github.com/external-secrets/external-secrets", build.ESO, scratch),
+        "kube-network-policies": module_dir(
+            "sigs.k8s.io/kube-network-policies", build.KUBE_NETWORK_POLICIES, scratch
+        ),
         "prometheus-operator": module_dir(
             "github.com/prometheus-operator/prometheus-operator", build.PROMETHEUS_OPERATOR, scratch
         ),
@@ -161,11 +165,14 @@ def push_addons(crane: Path, archives: dict[str, Path], argocd_module: Path) -> 
 
 
 def install_addons(
-    kube: Kube, modules: dict[str, Path], refs: dict[str, str], base: Path
+    kube: Kube, modules: dict[str, Path], refs: dict[str, str], base: Path, node_mounts: bool
 ) -> dict[str, str]:
-    """CoreDNS, names for git and AWS, Argo CD (core-install) and ESO (its chart),
-    their images pulled side by side; returns once all are ready (ESO's store
-    needs DNS). The outside names, by service."""
+    """kube-network-policies, CoreDNS, names for git and AWS, Argo CD (core-install)
+    and ESO (its chart), their images pulled side by side; returns once all are
+    ready (ESO's store needs DNS). The outside names, by service. ``node_mounts``:
+    whether the node's ``/`` propagates mounts (see :func:`netpol.manifest`)."""
+    module, image = modules["kube-network-policies"], refs["kube-network-policies"]
+    netpol.install(kube, module, image, propagation=node_mounts)
     coredns.install(kube, refs["coredns"])
     argocd.install(kube, argocd.with_images(argocd.core_install(modules["argocd"]), refs))
     names = coredns.outside_names(
@@ -180,6 +187,7 @@ def install_addons(
     chart = eso.chart(modules["eso"], base / "charts")
     aws_by_name = f"http://{names['aws']}:{services.MOTO_PORT}"
     eso.install(kube, [str(chart)], eso.values(refs["external-secrets"], aws_by_name))
+    netpol.wait_ready(kube)
     coredns.wait_ready(kube)
     argocd.wait_ready(kube)
     return names
@@ -214,15 +222,19 @@ def running(ns: netns.Netns, base: Path, timings: Timings) -> Iterator[deploy.Cl
         node.start_kube_proxy(sup, bins["kube-proxy"], keys)
         _wait_node_ready(kube, sup)
         timings.mark("node Ready", started)
-        node.start_kube_router(sup, bins["kube-router"], keys)
         password = deploy.seed_aws(aws)
         deploy.create_database(database, password)
         refs = pushing.result()
-        names = install_addons(kube, modules, refs, base)
+        # The node shares the machine's mounts.
+        shared = netpol.root_is_shared(Path("/proc/self/mountinfo").read_text())
+        names = install_addons(kube, modules, refs, base, node_mounts=shared)
         eso.store(kube)
         timings.mark("CoreDNS, ESO and Argo CD ready in the cluster", started)
         url = f"git://{names['git']}:{services.GIT_PORT}/{gitrepo.NAME}"
-        delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws)
+        # The tests and Prometheus reach pods from the node: from its address, or
+        # from the pod links' gateway (the address ptp gives the node's side).
+        sources = [f"{netns.NODE_IP}/32", f"{netns.POD_GATEWAY}/32"]
+        delivery = gitrepo.dev_delivery(images.APP_TAG, digest, netns.DB_IP, aws, sources)
         repo = gitrepo.create(base / "git", url, delivery)
         services.start_git_daemon(sup, repo.bare.parent)
         deploy.apply_argocd_objects(kube, repo.work)

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from command.sample_data import MISSING, SampleSpec, make_stations, station_lines
-from tests.cluster import argocd, audit, checks, eso, monitoring, probes
+from tests.cluster import argocd, audit, checks, eso, monitoring, netpol, probes
 from tests.cluster.deploy import (
     APPLICATION,
     DB_NAME,
@@ -78,6 +78,17 @@ def test_external_secrets_runs_its_controller_webhook_and_cert_controller(
     assert _ready_pods(cluster, eso.NAMESPACE) == {
         name: [cluster.addon_images["external-secrets"]] for name in workloads
     }
+
+
+def test_kube_network_policies_runs_from_its_own_install(cluster: Cluster) -> None:
+    pods = cluster.kube.get("pods", "-n", netpol.NAMESPACE, "-l", "app=kube-network-policies")
+    running = [
+        [c["image"] for c in pod["spec"]["containers"]]
+        for pod in pods["items"]
+        if pod["status"].get("phase") == "Running"
+        and all(c["ready"] for c in pod["status"].get("containerStatuses", []))
+    ]
+    assert running == [[cluster.addon_images["kube-network-policies"]]]
 
 
 def test_the_external_secrets_webhook_refuses_an_invalid_external_secret(
