@@ -26,7 +26,7 @@ ESO = "v0.16.2"
 # The NetworkPolicy enforcer kind ships, run as the DaemonSet of its own
 # install.yaml. One patch: its queue verdict goes through xtables' NFQUEUE target,
 # since this machine's kernel has no nftables queue expression (see
-# docs/cluster-tests.md, "NetworkPolicies").
+# docs/cluster-tests.md, "The NetworkPolicy enforcer").
 KUBE_NETWORK_POLICIES = "v0.8.0"
 PATCHES = Path(__file__).resolve().parent / "patches"
 # Cluster DNS, so that pods (Argo CD's own, the app's) find Services by name.

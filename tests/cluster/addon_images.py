@@ -50,7 +50,7 @@ class AddonImage:
         return CONTAINERFILES / f"{self.recipe or self.name}.Containerfile"
 
     def layout(self) -> Path:
-        """The cached OCI layout: the version, the Containerfile's and the arguments' hash."""
+        """The cached OCI layout: the version, the Containerfile's, arguments' and key's hash."""
         recipe = self.containerfile.read_bytes() + repr(self.args).encode()
         recipe += repr(sorted(v for v in self.context.values() if isinstance(v, str))).encode()
         recipe += self.key.encode()
