@@ -34,39 +34,17 @@ DAY_COUNTS = ("tx_days", "tn_days", "dtr_days", "pr_days", "gdd_days", "season_p
 # where year is the index year a row counts for and in_year is false for
 # the four days before 1 January that only Rx5day reads. {window}: what
 # the 5-day window is partitioned by. Thresholds are in tenths: 1 mm = 10.
+#
+# Only Rx5day needs the days in order (a window: PostgreSQL runs windows in
+# one process). Everything else is one GROUP BY, which runs in parallel:
+# the dry and wet runs too, from a bitmap of each station-year's dry (wet)
+# days, bit N for the year's day N, whose longest run of ones is CDD (CWD).
+# A missing day is a zero, and the year's edge ends a run (xclim's rule).
+# (Measured on 1.1 M days: the two windows of the runs and the 5-day
+# totals took 1.6 s; the bitmaps take 0.25 s, the lone window 0.85 s.)
 _FIGURES = """
 CREATE TEMP TABLE index_figures ON COMMIT DROP AS
-WITH d AS (
-    SELECT station_id, year, obs_date, in_year, tx, tn, pr, spell, in_season, spring,
-           -- the 5 days ending here, when all are there (a missing value
-           -- makes the sum NULL: xclim's skipna=False); lags, unlike a RANGE
-           -- frame's sum, need no aggregate state
-           CASE WHEN lag(obs_date, 4) OVER w = obs_date - 4
-                THEN pr + lag(pr, 1) OVER w + lag(pr, 2) OVER w + lag(pr, 3) OVER w
-                     + lag(pr, 4) OVER w
-           END AS pr5,
-           -- a run of dry (1) or wet (2) days starts unless the row before is
-           -- the day before, of the same kind (one lag of a key holding both);
-           -- and on 1 January: xclim cuts runs at the year's edge
-           lag(run_key) OVER w IS DISTINCT FROM run_key - 4
-           OR obs_date = make_date(year, 1, 1) AS starts
-    FROM (SELECT *, (obs_date - DATE '2000-01-01') * 4 + coalesce(spell, 0) AS run_key
-          FROM (SELECT *, CASE WHEN NOT in_year THEN NULL WHEN pr < 10 THEN 1
-                               WHEN pr >= 10 THEN 2 END AS spell,
-                       obs_date BETWEEN make_date(year, 5, 1) AND make_date(year, 9, 30)
-                           AS in_season,
-                       obs_date <= make_date(year, 7, 1) AS spring
-                FROM {days}) kinds) days
-    WINDOW w AS ({window} ORDER BY obs_date)
-),
--- each day's place in its run, in the same order: no second sort, no
--- GROUP BY of the runs
-y AS (
-    SELECT *, obs_date + 1 - max(CASE WHEN starts THEN obs_date END)
-                             OVER ({window} ORDER BY obs_date ROWS UNBOUNDED PRECEDING) AS run_day
-    FROM d WHERE in_year
-),
-f AS (
+WITH f AS (
     SELECT station_id, year,
            make_date(year + 1, 1, 1) - make_date(year, 1, 1) AS year_days,
            count(*) FILTER (WHERE tn < 0)    AS fd,
@@ -76,7 +54,7 @@ f AS (
            max(tx) / 10.0 AS txx, min(tx) / 10.0 AS txn,
            max(tn) / 10.0 AS tnx, min(tn) / 10.0 AS tnn,
            avg(tx - tn) / 10 AS dtr,
-           max(pr) / 10.0 AS rx1day, max(pr5) / 10.0 AS rx5day,
+           max(pr) / 10.0 AS rx1day,
            sum(pr) FILTER (WHERE pr >= 10)::numeric
                / nullif(count(*) FILTER (WHERE pr >= 10), 0) / 10 AS sdii,
            count(*) FILTER (WHERE pr >= 100) AS r10mm,
@@ -96,22 +74,42 @@ f AS (
            count(pr) AS pr_days,
            count(tx + tn) FILTER (WHERE in_season) AS gdd_days,
            count(pr) FILTER (WHERE in_season) AS season_pr_days,
-           coalesce(max(run_day) FILTER (WHERE spell = 1), 0) AS cdd,
-           coalesce(max(run_day) FILTER (WHERE spell = 2), 0) AS cwd
-    -- Year first: the days come in (station, date) order, which the planner
-    -- cannot tell is (station, year) order too; grouped by station first it
-    -- sorted each station's days again by year (an incremental sort of every
-    -- day), by year first it hashes 3,000 station-years instead.
-    FROM y GROUP BY year, station_id
+           bit_or(B'1'::bit(366) >> day) FILTER (WHERE pr < 10) AS dry,
+           bit_or(B'1'::bit(366) >> day) FILTER (WHERE pr >= 10) AS wet
+    -- Year first: grouped by station first, the planner sorted every day
+    -- again (it cannot tell the days' order is also the station-years').
+    FROM (SELECT *, obs_date - make_date(year, 1, 1) AS day,
+                 obs_date BETWEEN make_date(year, 5, 1) AND make_date(year, 9, 30) AS in_season,
+                 obs_date <= make_date(year, 7, 1) AS spring
+          FROM {days} WHERE in_year) kinds
+    GROUP BY year, station_id
+),
+r AS (
+    SELECT station_id, year, max(pr5) / 10.0 AS rx5day
+    FROM (SELECT station_id, year, in_year,
+                 -- the 5 days ending here, when all are there (a missing value
+                 -- makes the sum NULL: xclim's skipna=False); lags, unlike a
+                 -- RANGE frame's sum, need no aggregate state
+                 CASE WHEN lag(obs_date, 4) OVER w = obs_date - 4
+                      THEN pr + lag(pr, 1) OVER w + lag(pr, 2) OVER w + lag(pr, 3) OVER w
+                           + lag(pr, 4) OVER w
+                 END AS pr5
+          FROM {days} WINDOW w AS ({window} ORDER BY obs_date)) fives
+    WHERE in_year
+    GROUP BY year, station_id
 ),
 m AS (
-    SELECT f.*,
+    SELECT f.*, r.rx5day,
+           coalesce((SELECT max(length(run)) FROM regexp_split_to_table(dry::text, '0+') run), 0)
+               AS cdd,
+           coalesce((SELECT max(length(run)) FROM regexp_split_to_table(wet::text, '0+') run), 0)
+               AS cwd,
            f.year_days - f.tx_days > {most} AS tx_short,
            f.year_days - f.tn_days > {most} AS tn_short,
            f.year_days - f.pr_days > {most} AS pr_short,
            153 - f.gdd_days > {most} AS gdd_short,
            153 - f.season_pr_days > {most} AS season_pr_short
-    FROM f
+    FROM f JOIN r USING (station_id, year)
 )
 SELECT station_id, year,
        CASE WHEN NOT tn_short THEN fd END AS fd,
