@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
+from pydantic import SecretStr
 
 from ingest_job import formats
 from ingest_job.run import ingest
@@ -107,6 +109,10 @@ BAD_FILES = {
         CSV_HEAD + "USZ00000011,20000101,TMAX,10,,,7,\nUSZ00000011,,TMAX,10,,,7,\n",
         "USZ00000011.csv:3: not a date (YYYYMMDD): ''",
     ),
+    "USZ00000012.csv": (
+        CSV_HEAD + "USZ00000012,20000101,TMAX,10,,,7,\n-USZ0000012,20000102,TMAX,10,,,7,\n",
+        "USZ00000012.csv:3: not a station id: '-USZ0000012'",
+    ),
     "USZ00000006.dly": (
         "USZ00000006200002PRCP" + "    5  7" * 29 + "    5  7-9999  7\n",
         "USZ00000006.dly:1: day 30 has a value but 2000-02 has 29 days",
@@ -162,3 +168,41 @@ def test_a_value_copy_refuses_in_an_element_not_kept_does_not_reject_the_file(
 
     assert report.problems == []
     assert [row[:3] for row in loaded_rows(settings)] == [("USZ00000000", "2000-01-01", 10)]
+
+
+def test_a_csv_leaves_no_table_of_its_own_behind(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "USZ00000000.csv").write_text(CSV_HEAD + "USZ00000000,20000101,TMAX,10,,,7,\n")
+    (tmp_path / "USZ00000001.csv").write_text(BAD_FILES["USZ00000001.csv"][0])
+    (tmp_path / "USZ00000002.csv").write_text(CSV_HEAD + "USZ00000002,20000101,TMIN,5,,,7,\n")
+
+    report = ingest(settings, [str(tmp_path)])
+
+    assert (report.files_loaded, report.files_rejected) == (2, 1)
+    leftover = "SELECT count(*) FROM pg_class WHERE starts_with(relname, 'ingest_csv_')"
+    assert one(url_of(settings), leftover) == 0
+
+
+def test_a_user_who_may_not_create_tables_loads_a_csv_all_the_same(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Its lines and days go to temporary tables instead (one process, no parallel workers).
+    path = tmp_path / ghcn_data.file_name("csv", 0)
+    ghcn_data.write_csv(path, range(2), years=2)
+    expected, flagged = parser_rows(path)
+    owner = url_of(settings)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS csv_writer")
+        conn.execute("CREATE ROLE csv_writer LOGIN PASSWORD 'writer-pass-2'")
+        conn.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO csv_writer")
+        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO csv_writer")
+    writer = owner.replace("postgres@", "csv_writer:writer-pass-2@", 1)
+    try:
+        report = ingest(Settings(database_url=SecretStr(writer), log_format="text"), [str(path)])
+
+        assert report.problems == []
+        assert (report.rows_inserted, report.values_rejected_qc) == (len(expected), flagged)
+        assert loaded_rows(settings) == expected
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY csv_writer")
+            conn.execute("DROP ROLE csv_writer")
