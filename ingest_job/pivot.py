@@ -34,7 +34,17 @@ from warehouse.tracing import tracer
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
+# The lines of a CSV, as COPY splits them; DATA_VALUE as an integer: COPY
+# refuses what is not one (a bad line).
+_LINES = """id text, day text, element text, value integer, m_flag text, q_flag text,
+    s_flag text, obs_time text"""
+
 STAGING = (
+    # A small CSV's lines and days (see PARALLEL_BYTES).
+    f"CREATE TEMP TABLE IF NOT EXISTS ingest_csv_lines ({_LINES}) ON COMMIT DELETE ROWS",
+    """CREATE TEMP TABLE IF NOT EXISTS ingest_csv_days (
+        id text, day text, tmax integer, tmin integer, prcp integer, kept_lines bigint,
+        kept_elements integer, flagged bigint) ON COMMIT DELETE ROWS""",
     pivot_dly.RAW_DLY,
     # What the .dly pivot found per station of the file (pg_temp.pivot_station).
     """CREATE TEMP TABLE IF NOT EXISTS pivot_station (
@@ -55,24 +65,25 @@ STAGING = (
     $$""",
 )
 
-# A CSV's lines and days go to unlogged tables of this load's own, created
-# and dropped in its transaction, not to temporary tables: PostgreSQL's
-# parallel workers cannot read temporary tables, and the pivot is a parallel
-# sort and group (2 workers and the job's backend here) whose days come out
-# in key order. So its target fills in key order too, which makes the
-# primary key's build and the indices' window read it in order: on 1.1 M
-# days (100 stations x 30 years) the pivot took 2.1-2.3 s in parallel
-# against 2.9 s as one process, the key 0.28 s against 0.8 s, the indices'
-# window 0.85 s against 1.5 s, for 0.8 s to copy the days into their target.
-# A rolled-back load leaves neither table behind: they never existed outside
-# it. A user who may not create tables in the schema gets temporary ones,
-# and the same statements run in one process.
+# A large CSV's lines and days go to unlogged tables of this load's own,
+# created and dropped in its transaction, not to temporary tables:
+# PostgreSQL's parallel workers cannot read temporary tables, and its pivot
+# is then a parallel sort and group (2 workers and the job's backend here)
+# whose days come out in key order. So the target fills in key order too,
+# which makes the primary key's build and the indices' window read it in
+# order: on 1.1 M days (100 stations x 30 years, 163 MB) the pivot took
+# 2.1-2.3 s in parallel against 2.9 s as one process, the key 0.28 s against
+# 0.8 s, the indices' window 0.85 s against 1.5 s, for 0.8 s to copy the
+# days into their target. A rolled-back load leaves neither table behind:
+# they never existed outside it. A small file (a real by-station file is 1
+# to 20 MB) cannot gain that much, and two tables made and dropped cost
+# more: it uses the session's temporary tables, as does a user who may not
+# create tables in the schema (400 files of 1,100 rows: 5.2-5.6 s before
+# this split, 6.9 s with unlogged tables for each, 6.0-6.2 s with temporary
+# tables made for each).
+PARALLEL_BYTES = 16 << 20
 _CAN_CREATE = "SELECT coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)"
-
-_CREATE_LINES = """CREATE {kind} TABLE {lines} (
-    -- DATA_VALUE as an integer: COPY refuses what is not one (a bad line).
-    id text, day text, element text, value integer, m_flag text, q_flag text,
-    s_flag text, obs_time text)"""
+_CREATE_LINES = "CREATE UNLOGGED TABLE {lines} (" + _LINES + ")"
 
 # COPY's text format with a comma for a tab: a plain file (formats/raw.py)
 # has no quotes, backslashes or tabs, so both formats read it alike, and the
@@ -90,11 +101,12 @@ WORK_MEM = "256MB"
 
 # Each line's element compared once, not in every aggregate: TMAX 1, TMIN 2,
 # PRCP 4. A value given twice or empty shows as more lines of kept elements
-# than elements with a value (checked in _CSV_ROWS). The planner would hash
-# the lines (and sort the days after it, given an ORDER BY: 4.2 s); told not
-# to, it sorts each process's share and merges the groups, in key order.
+# than elements with a value (checked in _CSV_ROWS). A large file's pivot
+# makes its own table (CREATE TABLE AS may run in parallel, INSERT may not);
+# there the planner would hash the lines (and sort the days after it, given
+# an ORDER BY: 4.2 s), so it is told not to, and sorts each process's share
+# and merges the groups, in key order.
 _CSV_DAYS = """
-CREATE {kind} TABLE {days} AS
 WITH line AS (
     SELECT id, day, value, q_flag,
            CASE element WHEN 'TMAX' THEN 1 WHEN 'TMIN' THEN 2 WHEN 'PRCP' THEN 4 ELSE 0 END AS e
@@ -109,6 +121,8 @@ SELECT id, day,
        count(*) FILTER (WHERE e > 0 AND value <> -9999 AND q_flag IS NOT NULL) AS flagged
 FROM line GROUP BY id, day
 """
+_CSV_DAYS_AS = "CREATE UNLOGGED TABLE {days} AS " + _CSV_DAYS
+_CSV_DAYS_INTO = "INSERT INTO {days} " + _CSV_DAYS
 
 # The days into their target, in the order they were pivoted, each checked
 # as it goes. A plain file's fields are upper-case letters, digits and minus
@@ -175,36 +189,46 @@ def stage(
 def _stage_csv(
     conn: Connection, raw: RawFile, chunks: Iterable[bytes], target: str
 ) -> Pivoted | None:
-    names = _csv_tables(conn, target)
-    conn.execute(sql.SQL(_CREATE_LINES).format(**names))
+    parallel = raw.size >= PARALLEL_BYTES and conn.execute(_CAN_CREATE).fetchone() == (True,)
+    names = _csv_tables(conn, target, parallel)
+    if parallel:
+        conn.execute(sql.SQL(_CREATE_LINES).format(**names))
+    else:
+        conn.execute("TRUNCATE ingest_csv_lines, ingest_csv_days")  # see _stage_dly
     # The span names the table without this session's number (one span name, not one per pid).
     _copy(conn, raw, chunks, sql.SQL(_COPY).format(**names), "ingest_csv_lines")
-    pivoted = _pivot_csv(conn, names) if raw.plain and not raw.empty else None
-    conn.execute(sql.SQL("DROP TABLE {lines}").format(**names))
+    pivoted = None
+    if raw.plain and not raw.empty:
+        conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+        _pivot_days(conn, names, parallel)
+        rows = conn.execute(sql.SQL(_CSV_ROWS).format(**names)).rowcount
+        pivoted = _pivoted(rows, conn.execute(sql.SQL(_CSV_STATIONS).format(**names)).fetchall())
+    if parallel:
+        conn.execute(sql.SQL("DROP TABLE {lines}, {days}").format(**names))
     return pivoted
 
 
-def _csv_tables(conn: Connection, target: str) -> dict[str, sql.Composable]:
-    """The names a CSV's statements fill in: its tables (this session's own), their kind."""
+def _csv_tables(conn: Connection, target: str, parallel: bool) -> dict[str, sql.Composable]:
+    """The tables a CSV's statements name: the session's own, unlogged or temporary."""
     pid = conn.info.backend_pid  # one load per session: the names cannot clash
-    can_create = conn.execute(_CAN_CREATE).fetchone() == (True,)
-    return {"lines": sql.Identifier(f"ingest_csv_lines_{pid}"),
-            "days": sql.Identifier(f"ingest_csv_days_{pid}"),
-            "target": sql.Identifier(target),
-            "kind": sql.SQL("UNLOGGED" if can_create else "TEMP")}  # fmt: skip
+    lines, days = (
+        (f"ingest_csv_lines_{pid}", f"ingest_csv_days_{pid}")
+        if parallel
+        else ("ingest_csv_lines", "ingest_csv_days")
+    )
+    return {"lines": sql.Identifier(lines), "days": sql.Identifier(days),
+            "target": sql.Identifier(target)}  # fmt: skip
 
 
-def _pivot_csv(conn: Connection, names: dict[str, sql.Composable]) -> Pivoted | None:
-    """The COPYed lines into days, the days into their target; the file's counts."""
-    conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+def _pivot_days(conn: Connection, names: dict[str, sql.Composable], parallel: bool) -> None:
+    """The COPYed lines into days (see _CSV_DAYS)."""
+    if not parallel:
+        conn.execute(sql.SQL(_CSV_DAYS_INTO).format(**names))
+        return
     hashagg = conn.execute("SELECT current_setting('enable_hashagg')").fetchone()
-    conn.execute("SET LOCAL enable_hashagg = off")  # see _CSV_DAYS
-    conn.execute(sql.SQL(_CSV_DAYS).format(**names))
+    conn.execute("SET LOCAL enable_hashagg = off")
+    conn.execute(sql.SQL(_CSV_DAYS_AS).format(**names))
     conn.execute("SELECT set_config('enable_hashagg', %s, true)", hashagg)
-    rows = conn.execute(sql.SQL(_CSV_ROWS).format(**names)).rowcount
-    pivoted = _pivoted(rows, conn.execute(sql.SQL(_CSV_STATIONS).format(**names)).fetchall())
-    conn.execute(sql.SQL("DROP TABLE {days}").format(**names))
-    return pivoted
 
 
 def _stage_dly(

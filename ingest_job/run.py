@@ -308,7 +308,7 @@ class Run:
                 self._done(result)
                 return True
             opened = _open(file, result)
-            raw = raw_file(opened[0]) if opened is not None else None
+            raw = raw_file(opened[0], file.size) if opened is not None else None
             if opened is None or raw is None:
                 return False
             result.status = "loaded"  # counted once the transaction has committed
@@ -353,7 +353,7 @@ class Run:
         result.status = "loaded"
         try:
             merged = None
-            if (raw := raw_file(parser)) is not None:
+            if (raw := raw_file(parser, file.size)) is not None:
                 merged = load.stream_raw(
                     self.conn, self.run_id, parsed, raw, chunks, result=result, shard=self.shard
                 )

@@ -45,6 +45,7 @@ class RawFile:
 
     name: str
     format: str
+    size: int = 0  # bytes, as listed (0: not known)
     plain: bool = True
     empty: bool = True
 
@@ -79,10 +80,10 @@ class RawFile:
             self.plain = False
 
 
-def raw_file(parser: LineParser) -> RawFile | None:
-    """A RawFile for the file ``parser`` was made for, if the database can parse its format."""
+def raw_file(parser: LineParser, size: int) -> RawFile | None:
+    """A RawFile for the file (``size`` bytes) ``parser`` was made for, if the database reads it."""
     if parser.format in _ODD:
-        return RawFile(parser.result.name, parser.format)
+        return RawFile(parser.result.name, parser.format, size)
     return None
 
 
