@@ -40,13 +40,10 @@ _LINES = """id text, day text, element text, value integer, m_flag text, q_flag 
     s_flag text, obs_time text"""
 
 STAGING = (
-    # A small CSV's lines and days (see PARALLEL_BYTES).
+    # A small CSV's lines (see PARALLEL_BYTES).
     f"CREATE TEMP TABLE IF NOT EXISTS ingest_csv_lines ({_LINES}) ON COMMIT DELETE ROWS",
-    """CREATE TEMP TABLE IF NOT EXISTS ingest_csv_days (
-        id text, day text, tmax integer, tmin integer, prcp integer, kept_lines bigint,
-        kept_elements integer, flagged bigint) ON COMMIT DELETE ROWS""",
     pivot_dly.RAW_DLY,
-    # What the .dly pivot found per station of the file (pg_temp.pivot_station).
+    # What a one-pass pivot found per station of the file (pg_temp.pivot_station).
     """CREATE TEMP TABLE IF NOT EXISTS pivot_station (
         station_id text, values_flagged bigint, has_rows boolean) ON COMMIT DELETE ROWS""",
     # The pivot raises this at a line the Python parser would refuse: the
@@ -99,53 +96,93 @@ _COPY = "COPY {lines} FROM STDIN (FORMAT text, DELIMITER ',', NULL '')"
 # station-months of 100 stations x 30 years took 42 MB.)
 WORK_MEM = "256MB"
 
-# Each line's element compared once, not in every aggregate: TMAX 1, TMIN 2,
-# PRCP 4. A value given twice or empty shows as more lines of kept elements
-# than elements with a value (checked in _CSV_ROWS). A large file's pivot
-# makes its own table (CREATE TABLE AS may run in parallel, INSERT may not);
-# there the planner would hash the lines (and sort the days after it, given
-# an ORDER BY: 4.2 s), so it is told not to, and sorts each process's share
-# and merges the groups, in key order.
-_CSV_DAYS = """
-WITH line AS (
-    SELECT id, day, value, q_flag,
+# The pieces of both CSV pivots. Each line's element compared once, not in
+# every aggregate: TMAX 1, TMIN 2, PRCP 4.
+_LINE = """SELECT id, day, value, q_flag,
            CASE element WHEN 'TMAX' THEN 1 WHEN 'TMIN' THEN 2 WHEN 'PRCP' THEN 4 ELSE 0 END AS e
-    FROM {lines}
+    FROM {lines}"""
+_FIGURES = """max(value) FILTER (WHERE e = 1 AND value <> -9999 AND q_flag IS NULL) AS tmax,
+           max(value) FILTER (WHERE e = 2 AND value <> -9999 AND q_flag IS NULL) AS tmin,
+           max(value) FILTER (WHERE e = 4 AND value <> -9999 AND q_flag IS NULL) AS prcp,
+           count(*) FILTER (WHERE e > 0) AS kept_lines,
+           coalesce(bit_or(e) FILTER (WHERE value IS NOT NULL), 0) AS kept_elements,
+           count(*) FILTER (WHERE e > 0 AND value <> -9999 AND q_flag IS NOT NULL) AS flagged"""
+_DATE = "make_date(ymd / 10000, ymd / 100 % 100, ymd % 100)"
+# A day the Python parser would refuse. A plain file's fields are upper-case
+# letters, digits and minus signs only (formats/raw.py), which makes the
+# checks short: a YYYYMMDD date is 8 of them that are a non-negative integer
+# and a real date (make_date raises otherwise, also for a day without a kept
+# value); a value given twice or empty shows as more lines of kept elements
+# than elements with a value; a value out of its column's range raises in
+# the INSERT. What raises rolls back to the Python parser, like a refusal.
+# (Station ids are checked in Python on the stations' totals: see _pivoted.)
+_REFUSED = """id IS NULL OR day IS NULL OR octet_length(day) <> 8 OR ymd < 0 OR prcp < 0
+         OR kept_lines <> (kept_elements & 1) + (kept_elements >> 1 & 1) + (kept_elements >> 2)"""
+_INSERT = (
+    "INSERT INTO {target} (station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm)"
 )
-SELECT id, day,
-       max(value) FILTER (WHERE e = 1 AND value <> -9999 AND q_flag IS NULL) AS tmax,
-       max(value) FILTER (WHERE e = 2 AND value <> -9999 AND q_flag IS NULL) AS tmin,
-       max(value) FILTER (WHERE e = 4 AND value <> -9999 AND q_flag IS NULL) AS prcp,
-       count(*) FILTER (WHERE e > 0) AS kept_lines,
-       coalesce(bit_or(e) FILTER (WHERE value IS NOT NULL), 0) AS kept_elements,
-       count(*) FILTER (WHERE e > 0 AND value <> -9999 AND q_flag IS NOT NULL) AS flagged
-FROM line GROUP BY id, day
-"""
-_CSV_DAYS_AS = "CREATE UNLOGGED TABLE {days} AS " + _CSV_DAYS
-_CSV_DAYS_INTO = "INSERT INTO {days} " + _CSV_DAYS
 
-# The days into their target, in the order they were pivoted, each checked
-# as it goes. A plain file's fields are upper-case letters, digits and minus
-# signs only (formats/raw.py), which makes the checks short: a YYYYMMDD date
-# is 8 of them that are a non-negative integer and a real date (make_date
-# raises otherwise); a value given twice or empty shows as more lines of
-# kept elements than elements with a value; a value out of its column's
-# range raises in the INSERT. What raises rolls back to the Python parser.
-_CSV_ROWS = """
-INSERT INTO {target} (station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm)
-SELECT id, obs_date, tmax, tmin, prcp
--- OFFSET 0: every day's date is made (and checked), also of days without a kept value
-FROM (SELECT *, make_date(ymd / 10000, ymd / 100 % 100, ymd % 100) AS obs_date
-      FROM (SELECT *, day::int AS ymd FROM {days}) numbered OFFSET 0) dated
+
+def _pieces(template: str) -> str:
+    """A CSV pivot's statement with its pieces (<line>, <figures>, ...) filled in."""
+    for marker, piece in (("<line>", _LINE), ("<figures>", _FIGURES), ("<date>", _DATE),
+                          ("<refused>", _REFUSED), ("<insert>", _INSERT)):  # fmt: skip
+        template = template.replace(marker, piece)
+    return template
+
+
+# A small file's pivot, in one pass over its lines: a hash aggregate by
+# station and day (the rows) and by station (each station's totals, handed
+# to pg_temp.pivot_station), each day checked as it comes out, and written
+# or refused.
+_CSV_PIVOT = _pieces("""
+WITH line AS (<line> OFFSET 0
+), day AS (
+    SELECT id, day, grouping(day) = 1 AS station_total, day::int AS ymd,
+           <figures>
+    FROM line GROUP BY GROUPING SETS ((id, day), (id))
+), dated AS (
+    SELECT *, <date> AS obs_date FROM day OFFSET 0
+)
+<insert>
+SELECT id, obs_date, tmax, tmin, prcp FROM dated
 WHERE CASE
-    WHEN id IS NULL OR day IS NULL OR octet_length(day) <> 8 OR ymd < 0 OR prcp < 0
-         OR kept_lines <> (kept_elements & 1) + (kept_elements >> 1 & 1) + (kept_elements >> 2)
+    WHEN station_total
+        THEN pg_temp.pivot_station(id, flagged, coalesce(tmax, tmin, prcp) IS NOT NULL)
+    WHEN <refused>
         THEN pg_temp.pivot_refuse(id, day)
     ELSE coalesce(tmax, tmin, prcp) IS NOT NULL
 END
-"""
+""")
 
-# Each station's totals (its ids are checked in Python: a hundred, not a million).
+# A large file's pivot makes its own table of days (CREATE TABLE AS may run
+# in parallel, INSERT ... SELECT may not; a grouping set may not either).
+# The planner would hash the lines (and sort the days after it, given an
+# ORDER BY: 4.2 s), so it is told not to: it sorts each process's share and
+# merges the groups, in key order.
+_CSV_DAYS = _pieces("""
+CREATE UNLOGGED TABLE {days} AS
+WITH line AS (<line>)
+SELECT id, day,
+       <figures>
+FROM line GROUP BY id, day
+""")
+
+# Then the days into their target, in the order they were pivoted, each
+# checked as it goes (OFFSET 0: every day's date is made, so checked).
+_CSV_ROWS = _pieces("""
+<insert>
+SELECT id, obs_date, tmax, tmin, prcp
+FROM (SELECT *, <date> AS obs_date
+      FROM (SELECT *, day::int AS ymd FROM {days}) numbered OFFSET 0) dated
+WHERE CASE
+    WHEN <refused>
+        THEN pg_temp.pivot_refuse(id, day)
+    ELSE coalesce(tmax, tmin, prcp) IS NOT NULL
+END
+""")
+
+# And each station's totals.
 _CSV_STATIONS = """
 SELECT id, sum(flagged), bool_or(coalesce(tmax, tmin, prcp) IS NOT NULL) FROM {days} GROUP BY id
 """
@@ -189,46 +226,40 @@ def stage(
 def _stage_csv(
     conn: Connection, raw: RawFile, chunks: Iterable[bytes], target: str
 ) -> Pivoted | None:
-    parallel = raw.size >= PARALLEL_BYTES and conn.execute(_CAN_CREATE).fetchone() == (True,)
-    names = _csv_tables(conn, target, parallel)
-    if parallel:
-        conn.execute(sql.SQL(_CREATE_LINES).format(**names))
-    else:
-        conn.execute("TRUNCATE ingest_csv_lines, ingest_csv_days")  # see _stage_dly
+    if raw.size >= PARALLEL_BYTES and conn.execute(_CAN_CREATE).fetchone() == (True,):
+        return _stage_large_csv(conn, raw, chunks, target)
+    conn.execute("TRUNCATE ingest_csv_lines, pivot_station")  # see _stage_dly
+    names = {"lines": sql.Identifier("ingest_csv_lines"), "target": sql.Identifier(target)}
+    _copy(conn, raw, chunks, sql.SQL(_COPY).format(**names), "ingest_csv_lines")
+    if not raw.plain or raw.empty:
+        return None
+    conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+    rows = conn.execute(sql.SQL(_CSV_PIVOT).format(**names)).rowcount
+    return _pivoted(rows, conn.execute(_STATIONS).fetchall())
+
+
+def _stage_large_csv(
+    conn: Connection, raw: RawFile, chunks: Iterable[bytes], target: str
+) -> Pivoted | None:
+    pid = conn.info.backend_pid  # one load per session: the names cannot clash
+    names = {"lines": sql.Identifier(f"ingest_csv_lines_{pid}"),
+             "days": sql.Identifier(f"ingest_csv_days_{pid}"),
+             "target": sql.Identifier(target)}  # fmt: skip
+    conn.execute(sql.SQL(_CREATE_LINES).format(**names))
     # The span names the table without this session's number (one span name, not one per pid).
     _copy(conn, raw, chunks, sql.SQL(_COPY).format(**names), "ingest_csv_lines")
     pivoted = None
     if raw.plain and not raw.empty:
         conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
-        _pivot_days(conn, names, parallel)
+        hashagg = conn.execute("SELECT current_setting('enable_hashagg')").fetchone()
+        conn.execute("SET LOCAL enable_hashagg = off")  # see _CSV_DAYS
+        conn.execute(sql.SQL(_CSV_DAYS).format(**names))
+        conn.execute("SELECT set_config('enable_hashagg', %s, true)", hashagg)
         rows = conn.execute(sql.SQL(_CSV_ROWS).format(**names)).rowcount
         pivoted = _pivoted(rows, conn.execute(sql.SQL(_CSV_STATIONS).format(**names)).fetchall())
-    if parallel:
-        conn.execute(sql.SQL("DROP TABLE {lines}, {days}").format(**names))
+        conn.execute(sql.SQL("DROP TABLE {days}").format(**names))
+    conn.execute(sql.SQL("DROP TABLE {lines}").format(**names))
     return pivoted
-
-
-def _csv_tables(conn: Connection, target: str, parallel: bool) -> dict[str, sql.Composable]:
-    """The tables a CSV's statements name: the session's own, unlogged or temporary."""
-    pid = conn.info.backend_pid  # one load per session: the names cannot clash
-    lines, days = (
-        (f"ingest_csv_lines_{pid}", f"ingest_csv_days_{pid}")
-        if parallel
-        else ("ingest_csv_lines", "ingest_csv_days")
-    )
-    return {"lines": sql.Identifier(lines), "days": sql.Identifier(days),
-            "target": sql.Identifier(target)}  # fmt: skip
-
-
-def _pivot_days(conn: Connection, names: dict[str, sql.Composable], parallel: bool) -> None:
-    """The COPYed lines into days (see _CSV_DAYS)."""
-    if not parallel:
-        conn.execute(sql.SQL(_CSV_DAYS_INTO).format(**names))
-        return
-    hashagg = conn.execute("SELECT current_setting('enable_hashagg')").fetchone()
-    conn.execute("SET LOCAL enable_hashagg = off")
-    conn.execute(sql.SQL(_CSV_DAYS_AS).format(**names))
-    conn.execute("SELECT set_config('enable_hashagg', %s, true)", hashagg)
 
 
 def _stage_dly(
