@@ -1,14 +1,17 @@
 """GHCN-Daily by-station CSV and ``.dly`` parsed by PostgreSQL: raw lines in, observation rows out.
 
-A by-station (or ``by_year``) CSV file is COPYed as it is into a table of
-the load's own (PostgreSQL's COPY splits the fields at the commas), one SQL
-statement pivots its lines into days (TMAX, TMIN and PRCP kept, ``-9999``
-missing, quality-flagged values counted and dropped), and a second writes
-them into their target, checking every day as the Python parser would: a bad
-station id or date, a value twice, a value missing or out of range. Parsing
-this format in Python (one line per element, three to four lines per row)
-cost several times the database's own work. A ``.dly`` is cut into fields
-first and pivoted by its own statement (:mod:`ingest_job.pivot_dly`).
+A by-station (or ``by_year``) CSV file is COPYed as it is into a table
+(PostgreSQL's COPY splits the fields at the commas) and pivoted into days
+(TMAX, TMIN and PRCP kept, ``-9999`` missing, quality-flagged values counted
+and dropped), each day checked as the Python parser would check it: a bad
+station id or date, a value twice, a value missing or out of range. A file
+under ``PARALLEL_BYTES`` (nearly every real by-station file) goes to the
+session's temporary table, and one statement pivots it into its target in
+one pass; a larger one goes to tables of the load's own, pivoted by a
+parallel sort, then written in key order (see ``PARALLEL_BYTES``). Parsing this format in Python (one line per
+element, three to four lines per row) cost several times the database's own
+work. A ``.dly`` is cut into fields first and pivoted by its own statement
+(:mod:`ingest_job.pivot_dly`).
 
 The statement only vouches for clean files. A bad line makes it raise (a
 ``data_exception``), as does a line COPY itself refuses; bytes the database
