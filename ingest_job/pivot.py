@@ -8,9 +8,10 @@ station id or date, a value twice, a value missing or out of range. A file
 under ``PARALLEL_BYTES`` (nearly every real by-station file) goes to the
 session's temporary table, and one statement pivots it into its target in
 one pass; a larger one goes to tables of the load's own, pivoted by a
-parallel sort, then written in key order (see ``PARALLEL_BYTES``). Parsing this format in Python (one line per
-element, three to four lines per row) cost several times the database's own
-work. A ``.dly`` is cut into fields first and pivoted by its own statement
+parallel sort, then written in key order (see ``PARALLEL_BYTES``).
+Parsing this format in Python (one line per element, three to four lines
+per row) cost several times the database's own work. A ``.dly`` is cut
+into fields first and pivoted by its own statement
 (:mod:`ingest_job.pivot_dly`).
 
 The statement only vouches for clean files. A bad line makes it raise (a
