@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from command.postgres_server import EmbeddedPostgres
 from warehouse import migrate
@@ -71,3 +72,25 @@ def one(url: str, query: str, params: tuple[object, ...] = ()) -> object:
     """The single value of a query."""
     (row,) = rows(url, query, params)
     return row[0]
+
+
+@contextmanager
+def table_writer(owner_url: str, role: str) -> Iterator[str]:
+    """A role that may read and write the tables but owns none (nor may create any): its URL.
+
+    Dropped afterwards, with whatever it made.
+    """
+    password = f"{role}-pass-1"
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(password)))  # fmt: skip
+        for grant in ("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {}",
+                      "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}"):  # fmt: skip
+            conn.execute(sql.SQL(grant).format(sql.Identifier(role)))
+    try:
+        yield owner_url.replace("postgres@", f"{role}:{password}@", 1)
+    finally:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
 import pytest
 from pydantic import SecretStr
 
 from ingest_job import formats, pivot
 from ingest_job.run import ingest
 from tests.harness import ghcn_data
-from tests.harness.postgres import one, rows
+from tests.harness.postgres import one, rows, table_writer
 from warehouse.errors import ExitCode
 from warehouse.settings import Settings
 
@@ -198,20 +197,9 @@ def test_a_user_who_may_not_create_tables_loads_a_csv_all_the_same(
     path = tmp_path / ghcn_data.file_name("csv", 0)
     ghcn_data.write_csv(path, range(2), years=2)
     expected, flagged = parser_rows(path)
-    owner = url_of(settings)
-    with psycopg.connect(owner, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS csv_writer")
-        conn.execute("CREATE ROLE csv_writer LOGIN PASSWORD 'writer-pass-2'")
-        conn.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO csv_writer")
-        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO csv_writer")
-    writer = owner.replace("postgres@", "csv_writer:writer-pass-2@", 1)
-    try:
+    with table_writer(url_of(settings), "csv_writer") as writer:
         report = ingest(Settings(database_url=SecretStr(writer), log_format="text"), [str(path)])
 
-        assert report.problems == []
-        assert (report.rows_inserted, report.values_rejected_qc) == (len(expected), flagged)
-        assert loaded_rows(settings) == expected
-    finally:
-        with psycopg.connect(owner, autocommit=True) as conn:
-            conn.execute("DROP OWNED BY csv_writer")
-            conn.execute("DROP ROLE csv_writer")
+    assert report.problems == []
+    assert (report.rows_inserted, report.values_rejected_qc) == (len(expected), flagged)
+    assert loaded_rows(settings) == expected

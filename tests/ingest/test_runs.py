@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from ingest_job.run import ingest
-from tests.harness.postgres import one, rows
+from tests.harness.postgres import one, rows, table_writer
 from tests.ingest.station_files import station_lines, write
 from tests.ingest.tables import table_digest
 from warehouse.errors import ExitCode
@@ -240,13 +240,7 @@ def test_a_user_who_does_not_own_the_tables_still_loads_file_by_file(
     settings: Settings, wx_folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     owner = url_of(settings)
-    with psycopg.connect(owner, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS ingest_writer")
-        conn.execute("CREATE ROLE ingest_writer LOGIN PASSWORD 'writer-pass-1'")
-        conn.execute("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ingest_writer")
-        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ingest_writer")
-    writer = owner.replace("postgres@", "ingest_writer:writer-pass-1@", 1)
-    try:
+    with table_writer(owner, "ingest_writer") as writer:
         report = ingest(
             Settings(database_url=SecretStr(writer), log_format="text"), [str(wx_folder)]
         )
@@ -257,10 +251,6 @@ def test_a_user_who_does_not_own_the_tables_still_loads_file_by_file(
         )
         assert one(owner, "SELECT count(*) FROM weather_stats") == 6
         assert "first load merges file by file" in caplog.messages
-    finally:
-        with psycopg.connect(owner, autocommit=True) as conn:
-            conn.execute("DROP OWNED BY ingest_writer")
-            conn.execute("DROP ROLE ingest_writer")
 
 
 def test_observation_files_load_again_after_the_table_was_emptied(
