@@ -88,11 +88,14 @@ class BulkLoad:
         target = "stage_observation" if self.keyed else "observation"
         try:
             with self._conn.transaction():
+                if self.keyed:
+                    pivot.empty(self._conn, target)  # see pivot.empty
                 pivoted = pivot.stage(self._conn, raw, chunks, target=target)
                 if pivoted is None or not self._fits(raw.name, pivoted.stations):
                     raise _LeftOut
                 if self.keyed:
                     self._conn.execute(_FROM_STAGING)
+                    pivot.empty(self._conn, target)
         except (_LeftOut, psycopg.DataError, psycopg.IntegrityError):
             return False
         parsed = Parsed(raw.name, raw.format, "observation", rows=pivoted.rows,
@@ -120,11 +123,10 @@ class BulkLoad:
             copying.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
 
-# A shard's staged file into the keyed table (staging is emptied for the next file).
+# A shard's staged file into the keyed table (then staging is emptied for the next file).
 _FROM_STAGING = """
-WITH staged AS (DELETE FROM stage_observation RETURNING *)
 INSERT INTO observation (station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm)
-SELECT station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm FROM staged
+SELECT station_id, obs_date, tmax_tenths_c, tmin_tenths_c, prcp_tenths_mm FROM stage_observation
 """
 
 

@@ -232,14 +232,16 @@ def _stage_csv(
 ) -> Pivoted | None:
     if raw.size >= PARALLEL_BYTES and conn.execute(_CAN_CREATE).fetchone() == (True,):
         return _stage_large_csv(conn, raw, chunks, target)
-    conn.execute("TRUNCATE ingest_csv_lines, pivot_station")  # see _stage_dly
+    empty(conn, "ingest_csv_lines", "pivot_station")
     names = {"lines": sql.Identifier("ingest_csv_lines"), "target": sql.Identifier(target)}
     _copy(conn, raw, chunks, sql.SQL(_COPY).format(**names), "ingest_csv_lines")
     if not raw.plain or raw.empty:
         return None
     conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
     rows = conn.execute(sql.SQL(_CSV_PIVOT).format(**names)).rowcount
-    return _pivoted(rows, conn.execute(_STATIONS).fetchall())
+    pivoted = _pivoted(rows, conn.execute(_STATIONS).fetchall())
+    empty(conn, "ingest_csv_lines", "pivot_station")
+    return pivoted
 
 
 def _stage_large_csv(
@@ -261,7 +263,9 @@ def _stage_large_csv(
         conn.execute("SELECT set_config('enable_hashagg', %s, true)", hashagg)
         rows = conn.execute(sql.SQL(_CSV_ROWS).format(**names)).rowcount
         pivoted = _pivoted(rows, conn.execute(sql.SQL(_CSV_STATIONS).format(**names)).fetchall())
+        empty(conn, f"ingest_csv_days_{pid}")
         conn.execute(sql.SQL("DROP TABLE {days}").format(**names))
+    empty(conn, f"ingest_csv_lines_{pid}")  # a dropped table's storage waits for the commit
     conn.execute(sql.SQL("DROP TABLE {lines}").format(**names))
     return pivoted
 
@@ -269,8 +273,7 @@ def _stage_large_csv(
 def _stage_dly(
     conn: Connection, raw: RawFile, chunks: Iterable[bytes], target: str
 ) -> Pivoted | None:
-    # Emptied at commit, but a first load stages several files in one transaction.
-    conn.execute("TRUNCATE raw_dly, pivot_station")
+    empty(conn, "raw_dly", "pivot_station")
     _copy(conn, raw, chunks, sql.SQL(pivot_dly.COPY), "raw_dly")
     if not raw.plain or raw.empty:
         return None
@@ -279,7 +282,21 @@ def _stage_dly(
     # Composed, not formatted: the statement holds braces of its own.
     statement = sql.Composed([sql.SQL(before), sql.Identifier(target), sql.SQL(after)])
     rows = conn.execute(statement).rowcount
-    return _pivoted(rows, conn.execute(_STATIONS).fetchall())
+    pivoted = _pivoted(rows, conn.execute(_STATIONS).fetchall())
+    empty(conn, "raw_dly", "pivot_station")
+    return pivoted
+
+
+def empty(conn: Connection, *tables: str) -> None:
+    """Empty staging ``tables`` (TRUNCATE), at the start of a file's savepoint and at its end.
+
+    TRUNCATE gives a table new storage and frees the old only at commit, and
+    a first load stages every file of its batch in one transaction (a
+    savepoint each), so the batch's staging grew with its files. Emptied
+    again in the savepoint that gave it its new storage, a table is cut down
+    in place, at once: the batch holds one file's staging at a time.
+    """
+    conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
 
 
 def _pivoted(rows: int, totals: list[tuple[object, ...]]) -> Pivoted | None:
