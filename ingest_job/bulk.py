@@ -86,16 +86,14 @@ class BulkLoad:
         # reach the shared table, even for a moment (they would wait on that
         # shard's uncommitted rows, then collide).
         target = "stage_observation" if self.keyed else "observation"
+        staged = (target,) if self.keyed else ()
         try:
-            with self._conn.transaction():
-                if self.keyed:
-                    pivot.empty(self._conn, target)  # see pivot.empty
+            with self._conn.transaction(), pivot.emptied(self._conn, *staged):
                 pivoted = pivot.stage(self._conn, raw, chunks, target=target)
                 if pivoted is None or not self._fits(raw.name, pivoted.stations):
                     raise _LeftOut
                 if self.keyed:
                     self._conn.execute(_FROM_STAGING)
-                    pivot.empty(self._conn, target)
         except (_LeftOut, psycopg.DataError, psycopg.IntegrityError):
             return False
         parsed = Parsed(raw.name, raw.format, "observation", rows=pivoted.rows,

@@ -24,7 +24,8 @@ one parser (``file:line: what was wrong``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -232,16 +233,14 @@ def _stage_csv(
 ) -> Pivoted | None:
     if raw.size >= PARALLEL_BYTES and conn.execute(_CAN_CREATE).fetchone() == (True,):
         return _stage_large_csv(conn, raw, chunks, target)
-    empty(conn, "ingest_csv_lines", "pivot_station")
     names = {"lines": sql.Identifier("ingest_csv_lines"), "target": sql.Identifier(target)}
-    _copy(conn, raw, chunks, sql.SQL(_COPY).format(**names), "ingest_csv_lines")
-    if not raw.plain or raw.empty:
-        return None
-    conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
-    rows = conn.execute(sql.SQL(_CSV_PIVOT).format(**names)).rowcount
-    pivoted = _pivoted(rows, conn.execute(_STATIONS).fetchall())
-    empty(conn, "ingest_csv_lines", "pivot_station")
-    return pivoted
+    with emptied(conn, "ingest_csv_lines", "pivot_station"):
+        _copy(conn, raw, chunks, sql.SQL(_COPY).format(**names), "ingest_csv_lines")
+        if not raw.plain or raw.empty:
+            return None
+        conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+        rows = conn.execute(sql.SQL(_CSV_PIVOT).format(**names)).rowcount
+        return _pivoted(rows, conn.execute(_STATIONS).fetchall())
 
 
 def _stage_large_csv(
@@ -263,40 +262,52 @@ def _stage_large_csv(
         conn.execute("SELECT set_config('enable_hashagg', %s, true)", hashagg)
         rows = conn.execute(sql.SQL(_CSV_ROWS).format(**names)).rowcount
         pivoted = _pivoted(rows, conn.execute(sql.SQL(_CSV_STATIONS).format(**names)).fetchall())
-        empty(conn, f"ingest_csv_days_{pid}")
-        conn.execute(sql.SQL("DROP TABLE {days}").format(**names))
-    empty(conn, f"ingest_csv_lines_{pid}")  # a dropped table's storage waits for the commit
-    conn.execute(sql.SQL("DROP TABLE {lines}").format(**names))
+        _drop(conn, f"ingest_csv_days_{pid}")
+    _drop(conn, f"ingest_csv_lines_{pid}")
     return pivoted
 
 
 def _stage_dly(
     conn: Connection, raw: RawFile, chunks: Iterable[bytes], target: str
 ) -> Pivoted | None:
-    empty(conn, "raw_dly", "pivot_station")
-    _copy(conn, raw, chunks, sql.SQL(pivot_dly.COPY), "raw_dly")
-    if not raw.plain or raw.empty:
-        return None
-    conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
-    before, _, after = pivot_dly.PIVOT.partition("{target}")
     # Composed, not formatted: the statement holds braces of its own.
+    before, _, after = pivot_dly.PIVOT.partition("{target}")
     statement = sql.Composed([sql.SQL(before), sql.Identifier(target), sql.SQL(after)])
-    rows = conn.execute(statement).rowcount
-    pivoted = _pivoted(rows, conn.execute(_STATIONS).fetchall())
-    empty(conn, "raw_dly", "pivot_station")
-    return pivoted
+    with emptied(conn, "raw_dly", "pivot_station"):
+        _copy(conn, raw, chunks, sql.SQL(pivot_dly.COPY), "raw_dly")
+        if not raw.plain or raw.empty:
+            return None
+        conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+        rows = conn.execute(statement).rowcount
+        return _pivoted(rows, conn.execute(_STATIONS).fetchall())
 
 
-def empty(conn: Connection, *tables: str) -> None:
-    """Empty staging ``tables`` (TRUNCATE), at the start of a file's savepoint and at its end.
+@contextmanager
+def emptied(conn: Connection, *tables: str) -> Iterator[None]:
+    """Staging ``tables`` emptied (TRUNCATE) before one file's work and after it, in its savepoint.
 
     TRUNCATE gives a table new storage and frees the old only at commit, and
     a first load stages every file of its batch in one transaction (a
     savepoint each), so the batch's staging grew with its files. Emptied
     again in the savepoint that gave it its new storage, a table is cut down
-    in place, at once: the batch holds one file's staging at a time.
+    in place, at once: the batch holds one file's staging at a time. (On an
+    error the savepoint's rollback frees that storage itself.)
     """
-    conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
+    truncate = sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
+    if tables:
+        conn.execute(truncate)
+    yield
+    if tables:
+        conn.execute(truncate)
+
+
+def _drop(conn: Connection, table: str) -> None:
+    """Drop a table made in this savepoint, emptied first (see :func:`emptied`).
+
+    A dropped table's storage waits for the commit; an emptied one's is freed at once.
+    """
+    conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
 
 
 def _pivoted(rows: int, totals: list[tuple[object, ...]]) -> Pivoted | None:
